@@ -153,6 +153,9 @@ func TestLocales_UsedIDsExist(t *testing.T) {
 			return err
 		}
 		for _, m := range usedIDRE.FindAllStringSubmatch(string(b), -1) {
+			if strings.HasSuffix(m[1], ".") {
+				continue // a prefix completed at run time ("menu."+cmd); tested where it is used
+			}
 			checked++
 			if _, ok := msgs[m[1]]; !ok {
 				t.Errorf("%s uses message %q, which no message file has", path, m[1])

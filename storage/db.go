@@ -230,6 +230,20 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
+// isForeignKeyViolation tells a write that refers to a row deleted meanwhile
+// (an event for a webhook revoked a moment ago).
+func isForeignKeyViolation(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code == "23503" // foreign_key_violation
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		return liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
 // notFound maps sql.ErrNoRows to ErrNotFound.
 func notFound(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {

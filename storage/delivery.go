@@ -68,24 +68,13 @@ var claimQueries = map[Dialect]string{
 		RETURNING id, event_id, chat_id, status, attempts, lease_owner, created_at`,
 }
 
-// ClaimDeliveries leases up to limit due deliveries to owner for lease and
-// marks their events processing. Rows come back oldest first.
+// ClaimDeliveries leases up to limit due deliveries to owner for lease. Rows
+// come back oldest first. (An event reads as processing once one of its
+// deliveries has been claimed; see eventColumns.)
 func (d *DB) ClaimDeliveries(ctx context.Context, owner string, lease time.Duration, limit int) ([]Delivery, error) {
 	now := d.Now()
 	var out []Delivery
-	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
-		out = out[:0]
-		if err := tx.SelectContext(ctx, &out, claimQueries[d.dialect], owner, now.Add(lease), now, limit); err != nil {
-			return err
-		}
-		for _, dl := range out {
-			if _, err := tx.ExecContext(ctx, d.q(`UPDATE events SET status = ? WHERE id = ? AND status = ?`),
-				StatusProcessing, dl.EventID, StatusQueued); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := d.db.SelectContext(ctx, &out, claimQueries[d.dialect], owner, now.Add(lease), now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("storage: claim deliveries: %w", err)
 	}
@@ -149,6 +138,14 @@ func (d *DB) FailDelivery(ctx context.Context, dl Delivery, reason string) error
 func (d *DB) finish(ctx context.Context, op string, dl Delivery, update func(tx *sqlx.Tx) (int64, error)) error {
 	now := d.Now()
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Deliveries of one event may finish at once; each must see the
+		// others' outcome to settle the event, so they take turns on the
+		// event's row. (SQLite's immediate transactions already take turns.)
+		if d.dialect == Postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT 1 FROM events WHERE id = $1 FOR UPDATE`, dl.EventID); err != nil {
+				return err
+			}
+		}
 		n, err := update(tx)
 		if err != nil {
 			return err
@@ -204,4 +201,19 @@ func (d *DB) DeliveriesOfEvent(ctx context.Context, eventID string) ([]Delivery,
 		return nil, fmt.Errorf("storage: deliveries of event: %w", err)
 	}
 	return out, nil
+}
+
+// RequeueAbandoned hands every delivery under lease back to the queue at
+// once. Only for a database one process owns (SQLite): at start, whatever is
+// processing was left by this process's previous life, and need not wait
+// for its lease to run out.
+func (d *DB) RequeueAbandoned(ctx context.Context) (int, error) {
+	res, err := d.db.ExecContext(ctx, d.q(`
+		UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL WHERE status = ?`),
+		StatusQueued, d.Now(), StatusProcessing)
+	if err != nil {
+		return 0, fmt.Errorf("storage: requeue abandoned: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }

@@ -31,8 +31,13 @@ type Event struct {
 	Attempts    int        `db:"attempts"` // the most any of its deliveries took
 }
 
-// eventColumns reads an event as e, with attempts derived from its deliveries.
-const eventColumns = `e.id, e.webhook_id, e.content_type, e.headers, e.body, e.status, e.error, e.received_at, e.delivered_at,
+// eventColumns reads an event as e, with attempts derived from its
+// deliveries, and a queued event reading as processing once a delivery of
+// it was claimed (so claiming writes nothing but the deliveries).
+const eventColumns = `e.id, e.webhook_id, e.content_type, e.headers, e.body,
+	CASE WHEN e.status = 'queued' AND EXISTS (SELECT 1 FROM deliveries p WHERE p.event_id = e.id
+		AND (p.status = 'processing' OR p.attempts > 0)) THEN 'processing' ELSE e.status END AS status,
+	e.error, e.received_at, e.delivered_at,
 	COALESCE((SELECT MAX(d.attempts) FROM deliveries d WHERE d.event_id = e.id), 0) AS attempts`
 
 // InsertEvent stores an event and queues one delivery per subscribed,
@@ -74,6 +79,10 @@ func (d *DB) InsertEvent(ctx context.Context, e *Event) (int, error) {
 		}
 		return err
 	})
+	if isForeignKeyViolation(err) {
+		// The webhook was deleted between its lookup and this insert.
+		return 0, fmt.Errorf("storage: insert event: %w", ErrNotFound)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("storage: insert event: %w", err)
 	}

@@ -201,6 +201,12 @@ func TestDB_InsertEvent(t *testing.T) {
 				t.Fatalf("got n=%d status %s, want 0 deliveries and delivered", n, e.Status)
 			}
 		})
+		t.Run("WebhookGone", func(t *testing.T) {
+			e := storage.Event{WebhookID: f.wh.ID + 1000, ContentType: "text/plain", Headers: "{}", Body: []byte("x")}
+			if _, err := db.InsertEvent(ctx, &e); !errors.Is(err, storage.ErrNotFound) {
+				t.Fatalf("event for a deleted webhook: got %v, want ErrNotFound", err)
+			}
+		})
 		t.Run("List", func(t *testing.T) {
 			list, err := db.EventsByWebhook(ctx, f.wh.ID, 2)
 			mustDo(t, err)

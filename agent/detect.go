@@ -1,0 +1,54 @@
+package agent
+
+import (
+	"strings"
+)
+
+// sender is what detection learned about who sent an event: the names shown
+// on the first line and the formatter that knows its payload.
+type sender struct {
+	source string // "GitHub"; "" for an unknown sender (the webhook name is used)
+	event  string // "push", "payment_intent.succeeded"
+	format func(f *formatter) Notification
+}
+
+// detect recognizes the sender by its headers first, then by the payload's
+// shape, and falls back to the generic formatter.
+func detect(p payload) sender {
+	ev, root := p.ev, p.root
+	obj := root != nil && root.kind == kindObject
+	if e := strings.TrimSpace(ev.header("X-GitHub-Event")); e != "" {
+		return githubSender(e, root)
+	}
+	if e := strings.TrimSpace(ev.header("X-Gitlab-Event")); e != "" && obj {
+		return gitlabSender(e, root)
+	}
+	if r := strings.TrimSpace(ev.header("Sentry-Hook-Resource")); r != "" && obj {
+		return sentrySender(r, root)
+	}
+	if !obj {
+		return genericSender(p)
+	}
+	switch {
+	case root.str("object") == "event" && root.str("type") != "" && root.get("data", "object") != nil:
+		return stripeSender(root)
+	case len(root.arr("alerts")) > 0 && root.str("status") != "":
+		return alertSender(ev, root)
+	case root.str("ruleName") != "" && root.str("state") != "" && (root.has("ruleUrl") || root.has("evalMatches")):
+		return grafanaLegacySender(root)
+	case root.str("object_kind") != "" && (root.has("project") || root.has("project_id")):
+		return gitlabSender("", root)
+	case root.str("action") != "" && root.get("data") != nil && root.get("data").kind == kindObject &&
+		(root.has("installation") || root.has("actor")):
+		return sentrySender("", root)
+	}
+	return genericSender(p)
+}
+
+// withAction appends the payload's action to an event name: "pull_request.opened".
+func withAction(event, action string) string {
+	if action = strings.TrimSpace(action); action != "" && len(action) <= 40 && !strings.ContainsAny(action, " \n") {
+		return event + "." + action
+	}
+	return event
+}

@@ -1,0 +1,179 @@
+package agent
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// Masked replaces a value that looks like a credential, wherever a payload is
+// shown or sent to the LLM.
+const Masked = "••••"
+
+// sensitiveParts are looked for anywhere in a key folded to lowercase letters
+// and digits ("X-Api-Key" → "xapikey", "clientSecret" → "clientsecret").
+var sensitiveParts = []string{
+	"password", "passwd", "passphrase", "secret", "token", "authorization",
+	"apikey", "accesskey", "privatekey", "secretkey", "signingkey",
+	"encryptionkey", "credential", "cookie", "signature", "cardnumber",
+	"creditcard", "securitycode",
+}
+
+// sensitiveWords must be a whole word of the key ("card_number", "cardCvv",
+// "pin"), so that "company" or "panel_url" stay visible.
+var sensitiveWords = map[string]bool{
+	"pwd": true, "pass": true, "pin": true, "cvv": true, "cvv2": true, "cvc": true,
+	"cvc2": true, "pan": true, "card": true, "ssn": true, "auth": true, "otp": true,
+	"jwt": true,
+}
+
+// sensitiveKey reports whether a payload key or header name names a credential.
+func sensitiveKey(key string) bool {
+	var folded strings.Builder
+	for _, r := range strings.ToLower(key) {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			folded.WriteRune(r)
+		}
+	}
+	f := folded.String()
+	for _, p := range sensitiveParts {
+		if strings.Contains(f, p) {
+			return true
+		}
+	}
+	for _, w := range keyWords(key) {
+		if sensitiveWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
+// keyWords splits a key into lowercase words at punctuation, spaces and
+// camelCase humps: "cardCVV_last4" → card, cvv, last4.
+func keyWords(key string) []string {
+	var words []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	rs := []rune(key)
+	for i, r := range rs {
+		switch {
+		case !unicode.IsLetter(r) && !unicode.IsDigit(r):
+			flush()
+		case unicode.IsUpper(r) && i > 0 && (unicode.IsLower(rs[i-1]) ||
+			(i+1 < len(rs) && unicode.IsLower(rs[i+1]) && unicode.IsUpper(rs[i-1]))):
+			flush()
+			cur = append(cur, r)
+		default:
+			cur = append(cur, r)
+		}
+	}
+	flush()
+	return words
+}
+
+// secretPatterns match credentials by their shape, whatever key holds them:
+// they are masked inside any string and any text body.
+var secretPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`\b(sk|pk|rk)_(live|test)_[A-Za-z0-9]{8,}`), // Stripe keys
+	regexp.MustCompile(`\bwhsec_[A-Za-z0-9+/=]{8,}`),               // webhook signing secrets
+	regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{16,}`),                  // OpenAI and alike
+	regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`),
+	regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{16,}`),
+	regexp.MustCompile(`\bxox[abposre]-[A-Za-z0-9-]{10,}`),                             // Slack
+	regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`),                                  // AWS access key ids
+	regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`),                                    // Google API keys
+	regexp.MustCompile(`\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b`),                             // Telegram bot tokens
+	regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`), // JWTs
+	regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----(?s:.*?)(-----END [A-Z ]*PRIVATE KEY-----|$)`),
+}
+
+// authScheme matches "Bearer …" and "Basic …" credentials; masked only when
+// the credential has a digit, so that "basic authentication" stays.
+var authScheme = regexp.MustCompile(`(?i)\b(bearer|basic|token)\s+([A-Za-z0-9._~+/-]{8,}=*)`)
+
+// assignment matches "password=…", "api_key: …" and alike in free text.
+var assignment = regexp.MustCompile(`(?i)\b([a-z_-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key)[a-z_-]*)(["']?\s*[:=]\s*["']?)([^\s"'&,;]+)`)
+
+// urlPassword matches the password of a URL's userinfo (https://user:pw@host).
+var urlPassword = regexp.MustCompile(`\b([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:)[^/\s@]+@`)
+
+// cardNumber matches a grouped card number (4242 4242 4242 4242); it is
+// masked only when its digits pass the Luhn check.
+var cardNumber = regexp.MustCompile(`\b\d{4}([ -])\d{4}([ -])\d{4}([ -])\d{1,7}\b`)
+
+// maskText masks credential-shaped substrings of s.
+func maskText(s string) string {
+	s = authScheme.ReplaceAllStringFunc(s, func(m string) string {
+		sub := authScheme.FindStringSubmatch(m)
+		if strings.ContainsAny(sub[2], "0123456789+/=") {
+			return sub[1] + " " + Masked
+		}
+		return m
+	})
+	s = assignment.ReplaceAllString(s, "${1}${2}"+Masked)
+	for _, re := range secretPatterns {
+		s = re.ReplaceAllString(s, Masked)
+	}
+	s = urlPassword.ReplaceAllString(s, "${1}"+Masked+"@")
+	s = cardNumber.ReplaceAllStringFunc(s, func(m string) string {
+		if luhn(m) {
+			return Masked
+		}
+		return m
+	})
+	return s
+}
+
+func luhn(s string) bool {
+	sum, n := 0, 0
+	for i := len(s) - 1; i >= 0; i-- {
+		c := s[i]
+		if c < '0' || c > '9' {
+			continue
+		}
+		d := int(c - '0')
+		if n%2 == 1 {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		n++
+	}
+	return n >= 12 && sum%10 == 0
+}
+
+// maskNode returns a copy of n with credentials masked: the whole value of a
+// sensitive key (objects included) and credential-shaped strings anywhere.
+func maskNode(n *node) *node {
+	if n == nil {
+		return nil
+	}
+	switch n.kind {
+	case kindString:
+		return &node{kind: kindString, s: maskText(n.s)}
+	case kindArray:
+		c := &node{kind: kindArray, vals: make([]*node, len(n.vals))}
+		for i, v := range n.vals {
+			c.vals[i] = maskNode(v)
+		}
+		return c
+	case kindObject:
+		c := &node{kind: kindObject, keys: append([]string(nil), n.keys...), vals: make([]*node, len(n.vals))}
+		for i, v := range n.vals {
+			if sensitiveKey(n.keys[i]) && !v.empty() && v.kind != kindBool {
+				c.vals[i] = &node{kind: kindString, s: Masked}
+				continue
+			}
+			c.vals[i] = maskNode(v)
+		}
+		return c
+	}
+	return n
+}

@@ -1,0 +1,162 @@
+package agent
+
+import (
+	"strconv"
+	"strings"
+)
+
+// stripeSender formats Stripe events, known by {"object": "event", "type": …}.
+// Specs: https://docs.stripe.com/api/events/object
+func stripeSender(root *node) sender {
+	return sender{
+		source: "Stripe",
+		event:  root.str("type"),
+		format: func(f *formatter) Notification { return f.stripe(root) },
+	}
+}
+
+func (f *formatter) stripe(root *node) Notification {
+	typ := root.str("type")
+	obj := root.get("data", "object")
+	cur := obj.str("currency")
+	money := func(fields ...string) string {
+		for _, field := range fields {
+			if v, ok := obj.num(field); ok && cur != "" {
+				return formatMoney(v, cur, f.l.Lang())
+			}
+		}
+		return ""
+	}
+	amount := money("amount", "amount_total", "amount_paid", "amount_due")
+	data := map[string]any{"Amount": amount}
+	var n Notification
+	n.Importance = ImportanceNormal
+	switch typ {
+	case "payment_intent.succeeded", "charge.succeeded":
+		n.Title = f.l.T("agent.stripe.payment_succeeded", data)
+	case "payment_intent.payment_failed", "charge.failed":
+		n.Title = f.l.T("agent.stripe.payment_failed", data)
+		n.Importance = ImportanceHigh
+	case "charge.refunded", "refund.created":
+		data["Amount"] = money("amount_refunded", "amount")
+		n.Title = f.l.T("agent.stripe.refunded", data)
+	case "checkout.session.completed":
+		n.Title = f.l.T("agent.stripe.checkout_completed", data)
+	case "invoice.paid", "invoice.payment_succeeded":
+		data["Amount"] = money("amount_paid", "amount_due", "total")
+		n.Title = f.l.T("agent.stripe.invoice_paid", data)
+	case "invoice.payment_failed":
+		data["Amount"] = money("amount_due", "total")
+		n.Title = f.l.T("agent.stripe.invoice_failed", data)
+		n.Importance = ImportanceHigh
+	case "charge.dispute.created":
+		n.Title = f.l.T("agent.stripe.dispute_created", data)
+		n.Action = f.l.T("agent.stripe.dispute_action", nil)
+		n.Importance = ImportanceHigh
+	case "customer.subscription.created":
+		n.Title = f.l.T("agent.stripe.subscription_created", nil)
+	case "customer.subscription.deleted":
+		n.Title = f.l.T("agent.stripe.subscription_deleted", nil)
+	case "customer.created":
+		n.Title = f.l.T("agent.stripe.customer_created", nil)
+	}
+	if n.Title == "" || (data["Amount"] == "" && usesAmount(typ)) {
+		n.Title = humanize(typ) // nothing better to say, or no amount to show
+	}
+	n.Summary = obj.first("last_payment_error.message", "failure_message", "cancellation_details.comment")
+	var fl factList
+	if amount != "" && typ != "charge.refunded" {
+		fl.add(f.l.T("agent.fact.amount", nil), amount)
+	}
+	fl.add(f.l.T("agent.fact.customer", nil), obj.first("customer_details.name", "billing_details.name", "customer_name", "name"))
+	fl.add(f.l.T("agent.fact.email", nil), obj.first("customer_details.email", "receipt_email", "customer_email", "billing_details.email", "email"))
+	if d := obj.str("description"); d != "" && d != n.Summary {
+		fl.add(f.l.T("agent.fact.details", nil), d)
+	}
+	fl.add(f.l.T("agent.fact.status", nil), obj.str("status"))
+	fl.add(f.l.T("agent.fact.reason", nil), obj.first("last_payment_error.decline_code", "last_payment_error.code", "failure_code", "reason", "cancellation_details.reason"))
+	if obj.str("object") != "customer" {
+		fl.add(f.l.T("agent.fact.customer_id", nil), obj.str("customer"))
+	}
+	if root.has("livemode") && !root.flag("livemode") {
+		fl.add(f.l.T("agent.fact.mode", nil), f.l.T("agent.stripe.test_mode", nil))
+	}
+	n.Facts = fl
+	n.Link = firstURL(obj.str("receipt_url"), obj.str("hosted_invoice_url"), obj.str("url"), obj.str("invoice_pdf"))
+	return n
+}
+
+// usesAmount reports the event types whose title shows an amount.
+func usesAmount(typ string) bool {
+	switch typ {
+	case "customer.subscription.created", "customer.subscription.deleted", "customer.created":
+		return false
+	}
+	return true
+}
+
+// zeroDecimal and threeDecimal list the currencies whose minor unit is not
+// a hundredth. Specs: https://docs.stripe.com/currencies#zero-decimal
+var (
+	zeroDecimal = map[string]bool{
+		"BIF": true, "CLP": true, "DJF": true, "GNF": true, "JPY": true, "KMF": true, "KRW": true,
+		"MGA": true, "PYG": true, "RWF": true, "UGX": true, "VND": true, "VUV": true, "XAF": true,
+		"XOF": true, "XPF": true,
+	}
+	threeDecimal = map[string]bool{"BHD": true, "JOD": true, "KWD": true, "OMR": true, "TND": true}
+	// currencySymbols are used in English, where "$99.00" reads naturally.
+	currencySymbols = map[string]string{"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+)
+
+// formatMoney renders an amount in minor units: 9900 "usd" is "$99.00" in
+// English and "99.00 USD" in Russian.
+func formatMoney(minor int64, currency, lang string) string {
+	cur := strings.ToUpper(strings.TrimSpace(currency))
+	decimals := 2
+	switch {
+	case zeroDecimal[cur]:
+		decimals = 0
+	case threeDecimal[cur]:
+		decimals = 3
+	}
+	neg := minor < 0
+	if neg {
+		minor = -minor
+	}
+	digits := strconv.FormatInt(minor, 10)
+	for len(digits) <= decimals {
+		digits = "0" + digits
+	}
+	whole, frac := digits[:len(digits)-decimals], digits[len(digits)-decimals:]
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	number := whole
+	if frac != "" {
+		number += "." + frac
+	}
+	if sym, ok := currencySymbols[cur]; ok && lang != "ru" {
+		return sign + sym + group(whole, ",") + strings.TrimPrefix(number, whole)
+	}
+	return sign + number + " " + cur
+}
+
+// group inserts sep between thousands: "1234567" → "1,234,567".
+func group(digits, sep string) string {
+	if len(digits) <= 3 {
+		return digits
+	}
+	var b strings.Builder
+	head := len(digits) % 3
+	if head > 0 {
+		b.WriteString(digits[:head])
+	}
+	for i := head; i < len(digits); i += 3 {
+		if b.Len() > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(digits[i : i+3])
+	}
+	return b.String()
+}

@@ -1,0 +1,122 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/herald-relay/herald/agent"
+)
+
+// sendTimeout bounds one sendMessage call.
+const sendTimeout = 15 * time.Second
+
+// Failure is what the relay should do about a message Telegram did not take.
+type Failure int
+
+// The kinds of failure, as the relay acts on them.
+const (
+	// FailureRetry: a network error or a 5xx; retry with backoff.
+	FailureRetry Failure = iota
+	// FailureRateLimited: 429; wait RetryAfter, and do not count it.
+	FailureRateLimited
+	// FailureChatGone: the bot was blocked or removed, or the chat does not
+	// exist; stop delivering to the chat.
+	FailureChatGone
+	// FailureMigrated: the group became a supergroup with MigratedTo as its id.
+	FailureMigrated
+	// FailureRejected: Telegram refused this message (400); retrying the
+	// same message will not help.
+	FailureRejected
+)
+
+// SendError is a failed send, translated once from Telegram's answer.
+type SendError struct {
+	Kind       Failure
+	RetryAfter time.Duration
+	MigratedTo int64
+	Err        error
+}
+
+func (e *SendError) Error() string { return "bot: send: " + e.Err.Error() }
+func (e *SendError) Unwrap() error { return e.Err }
+
+// classify translates a go-telegram error into a *SendError.
+// Specs: https://core.telegram.org/bots/api#making-requests (error_code, parameters)
+func classify(err error) *SendError {
+	var tooMany *tg.TooManyRequestsError
+	var migrate *tg.MigrateError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &tooMany):
+		return &SendError{Kind: FailureRateLimited, RetryAfter: time.Duration(max(tooMany.RetryAfter, 1)) * time.Second, Err: err}
+	case errors.As(err, &migrate):
+		return &SendError{Kind: FailureMigrated, MigratedTo: int64(migrate.MigrateToChatID), Err: err}
+	case errors.Is(err, tg.ErrorForbidden):
+		return &SendError{Kind: FailureChatGone, Err: err}
+	case errors.Is(err, tg.ErrorBadRequest):
+		// "chat not found" is the one 400 that is about the chat, not the message.
+		if strings.Contains(strings.ToLower(err.Error()), "chat not found") {
+			return &SendError{Kind: FailureChatGone, Err: err}
+		}
+		return &SendError{Kind: FailureRejected, Err: err}
+	case errors.Is(err, tg.ErrorUnauthorized), errors.Is(err, tg.ErrorNotFound):
+		// A revoked bot token: nothing gets through until an admin fixes it;
+		// keep retrying rather than fail every delivery.
+		return &SendError{Kind: FailureRetry, Err: err}
+	case errors.As(err, &netErr), errors.Is(err, context.DeadlineExceeded):
+		return &SendError{Kind: FailureRetry, Err: err}
+	default:
+		return &SendError{Kind: FailureRetry, Err: err}
+	}
+}
+
+// Send delivers a rendered notification and returns Telegram's message id.
+// A failure is a *SendError.
+// Specs: https://core.telegram.org/bots/api#sendmessage
+func (b *Bot) Send(ctx context.Context, chatID int64, msg agent.Message) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	params := &tg.SendMessageParams{
+		ChatID:              chatID,
+		Text:                msg.HTML,
+		ParseMode:           models.ParseModeHTML,
+		DisableNotification: msg.DisableNotification,
+		LinkPreviewOptions:  &models.LinkPreviewOptions{IsDisabled: tg.True()},
+	}
+	if msg.LinkURL != "" {
+		params.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{
+			{Text: msg.LinkText, URL: msg.LinkURL},
+		}}}
+	}
+	m, err := b.tg.SendMessage(ctx, params)
+	if err != nil {
+		// go-telegram already strips the token from the URLs in its errors.
+		return 0, classify(err)
+	}
+	return int64(m.ID), nil
+}
+
+// reply answers a command. Replies go straight to Telegram, ahead of any
+// queued notifications (SPEC §8).
+func (b *Bot) reply(ctx context.Context, chatID int64, text string, kb *models.InlineKeyboardMarkup) {
+	params := &tg.SendMessageParams{
+		ChatID:             chatID,
+		Text:               text,
+		ParseMode:          models.ParseModeHTML,
+		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()},
+	}
+	if kb != nil {
+		params.ReplyMarkup = kb
+	}
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	if _, err := b.tg.SendMessage(ctx, params); err != nil {
+		b.log.Warn("reply failed", "chat_id", chatID, "error", redact(err.Error(), b.cfg.Token))
+	}
+}

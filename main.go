@@ -1,0 +1,212 @@
+// Herald turns any webhook into a readable Telegram message. This file and
+// config.go only parse and wire; the work is in the packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/herald-relay/herald/agent"
+	"github.com/herald-relay/herald/bot"
+	"github.com/herald-relay/herald/locales"
+	"github.com/herald-relay/herald/relay"
+	"github.com/herald-relay/herald/storage"
+	"github.com/herald-relay/herald/webhook"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage: herald [command]
+
+  (none)     run the bot, the HTTP listener and the workers
+  migrate    apply database migrations and exit
+  version    print the version
+
+Configuration is read from the environment; see README.md.
+`
+
+// run is the whole program, testable: it returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "":
+		return serve(ctx, getenv, stderr)
+	case "migrate":
+		return migrate(ctx, getenv, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "herald", version)
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "herald: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openDB connects, waiting up to a minute for a database that is still
+// starting (as in a compose file), and migrates.
+func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*storage.DB, error) {
+	var db *storage.DB
+	var err error
+	deadline := time.Now().Add(time.Minute)
+	for {
+		db, err = storage.Open(ctx, cfg.DatabaseURL)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		log.Warn("database not reachable yet, retrying", "error", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func migrate(ctx context.Context, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := parseConfig(getenv, false)
+	if err != nil {
+		fmt.Fprintln(stderr, "herald:", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	db, err := openDB(ctx, cfg, log)
+	if err != nil {
+		log.Error("migrate failed", "error", err)
+		return 1
+	}
+	db.Close()
+	log.Info("migrations applied", "database", db.Dialect())
+	return 0
+}
+
+func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := parseConfig(getenv, true)
+	if err != nil {
+		fmt.Fprintln(stderr, "herald:", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	loc, err := locales.New()
+	if err != nil {
+		log.Error("load translations", "error", err)
+		return 1
+	}
+	db, err := openDB(ctx, cfg, log)
+	if err != nil {
+		log.Error("open database", "error", err)
+		return 1
+	}
+	defer db.Close()
+
+	ag := agent.New(agent.Config{
+		APIKey: cfg.OpenAIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIModel, Timeout: cfg.LLMTimeout,
+	}, loc, log)
+	tgBot, err := bot.New(bot.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, PublicURL: cfg.PublicURL}, db, loc, log)
+	if err != nil {
+		log.Error("telegram client", "error", err)
+		return 1
+	}
+	// One summary attempt, a send and some slack.
+	rl := relay.New(db, ag, tgBot, loc, log, relay.Config{Work: cfg.LLMTimeout + 25*time.Second})
+	api := webhook.New(db, webhook.Config{MaxBodyBytes: cfg.MaxBodyBytes}, log, rl.Wake)
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		log.Error("listen", "addr", cfg.ListenAddr, "error", err)
+		return 1
+	}
+	httpSrv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("herald started", "version", version, "listen", ln.Addr().String(), "public_url", cfg.PublicURL,
+		"database", db.Dialect(), "llm", ag.LLMEnabled())
+
+	fatal := make(chan error, 2)
+	go func() {
+		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fatal <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	botCtx, stopBot := context.WithCancel(ctx)
+	defer stopBot()
+	var botDone sync.WaitGroup
+	botDone.Add(1)
+	go func() {
+		defer botDone.Done()
+		if err := tgBot.Run(botCtx); err != nil {
+			fatal <- err
+		}
+	}()
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		rl.Run(relayCtx)
+	}()
+
+	code := 0
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-fatal:
+		log.Error("stopping", "error", err)
+		code = 1
+	}
+	// In order: stop accepting, stop the bot, stop claiming and let the
+	// deliveries in flight finish (bounded by relay.Config.Work).
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutCtx); err != nil {
+		log.Warn("http shutdown", "error", err)
+	}
+	stopBot()
+	botDone.Wait()
+	stopRelay()
+	<-relayDone
+	log.Info("stopped")
+	return code
+}
