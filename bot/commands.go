@@ -82,7 +82,7 @@ func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
 	}
 	cmd, args, ok := b.parseCommand(m.Text, m.Entities)
 	if !ok {
-		if m.Chat.Type == models.ChatTypePrivate && m.Text != "" {
+		if m.Chat.Type == models.ChatTypePrivate && m.Text != "" && !strings.HasPrefix(m.Text, "/") {
 			b.remember(ctx, m.Chat, *m.From)
 			b.reply(ctx, m.Chat.ID, b.loc.For(m.From.LanguageCode).T("hint.not_command", nil), nil)
 		}
@@ -125,7 +125,8 @@ func (b *Bot) handleEdited(ctx context.Context, m *models.Message) {
 const maxArgs = 256
 
 // parseCommand splits "/cmd@bot args". It reports ok=false for text that is
-// not a command and for a command addressed to another bot.
+// not a command and for a command addressed to another bot (which is
+// ignored, not answered).
 func (b *Bot) parseCommand(text string, entities []models.MessageEntity) (cmd, args string, ok bool) {
 	if !strings.HasPrefix(text, "/") {
 		return "", "", false
