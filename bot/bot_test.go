@@ -115,7 +115,9 @@ func TestBot_Commands(t *testing.T) {
 				t.Fatalf("deleted before confirming: %v", err)
 			}
 			e.tg.ClickButton(t, anna, pm, confirm.ID, "Yes, delete")
-			e.tg.WaitMessage(t, pm.ID, func(r telegramtest.Message) bool { return strings.Contains(r.Text, "temp</b> is deleted") || strings.Contains(r.Text, "temp is deleted") }, 5*time.Second)
+			e.tg.WaitMessage(t, pm.ID, func(r telegramtest.Message) bool {
+				return strings.Contains(r.Text, "temp</b> is deleted") || strings.Contains(r.Text, "temp is deleted")
+			}, 5*time.Second)
 			if _, err := e.db.WebhookByName(ctx, anna.ID, "temp"); err == nil {
 				t.Fatal("still there after confirming")
 			}
