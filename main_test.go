@@ -69,7 +69,7 @@ func startHerald(t *testing.T, env map[string]string) *herald {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, nil, func(k string) string { return full[k] }, io.Discard, h.logs) }()
+	go func() { done <- run(ctx, nil, func(k string) string { return full[k] }, strings.NewReader(""), io.Discard, h.logs) }()
 	var once sync.Once
 	code := -1
 	h.stop = func() int {
@@ -385,7 +385,7 @@ func TestRun_Config(t *testing.T) {
 				delete(env, "TELEGRAM_BOT_TOKEN")
 			}
 			var stderr bytes.Buffer
-			code := run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, &stderr)
+			code := run(context.Background(), nil, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, &stderr)
 			if code != 2 || !strings.Contains(stderr.String(), tt.want) {
 				t.Fatalf("exit %d, stderr %q; want 2 naming %s", code, stderr.String(), tt.want)
 			}
@@ -393,14 +393,14 @@ func TestRun_Config(t *testing.T) {
 	}
 	t.Run("Version", func(t *testing.T) {
 		var stdout bytes.Buffer
-		if code := run(context.Background(), []string{"version"}, func(string) string { return "" }, &stdout, io.Discard); code != 0 || !strings.HasPrefix(stdout.String(), "herald ") {
+		if code := run(context.Background(), []string{"version"}, func(string) string { return "" }, strings.NewReader(""), &stdout, io.Discard); code != 0 || !strings.HasPrefix(stdout.String(), "herald ") {
 			t.Fatalf("version: %d %q", code, stdout.String())
 		}
 	})
 	t.Run("Migrate", func(t *testing.T) {
 		dbURL := storagetest.SQLiteURL(t)
 		env := map[string]string{"DATABASE_URL": dbURL}
-		if code := run(context.Background(), []string{"migrate"}, func(k string) string { return env[k] }, io.Discard, io.Discard); code != 0 {
+		if code := run(context.Background(), []string{"migrate"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, io.Discard); code != 0 {
 			t.Fatalf("migrate: exit %d", code)
 		}
 		db, err := storage.Open(context.Background(), dbURL)

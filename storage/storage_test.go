@@ -154,6 +154,20 @@ func TestDB_Webhooks(t *testing.T) {
 				t.Fatalf("subscribed chats %v, want [100]", ids)
 			}
 		})
+		t.Run("Secret", func(t *testing.T) {
+			if err := db.SetWebhookSecret(ctx, f.wh.ID, "s3 cret"); err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.WebhookByTokenHash(ctx, hash("tok2"))
+			mustDo(t, err)
+			if got.Secret != "s3 cret" {
+				t.Fatalf("secret %q, want %q", got.Secret, "s3 cret")
+			}
+			mustDo(t, db.SetWebhookSecret(ctx, f.wh.ID, ""))
+			if got, _ := db.WebhookByName(ctx, 100, "orders"); got.Secret != "" {
+				t.Fatalf("secret %q after clearing", got.Secret)
+			}
+		})
 		t.Run("Delete", func(t *testing.T) {
 			e, _ := insert(t, db, f.wh.ID)
 			mustDo(t, db.DeleteWebhook(ctx, f.wh.ID))

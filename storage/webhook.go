@@ -14,11 +14,12 @@ type Webhook struct {
 	OwnerID   int64     `db:"owner_id"`
 	Name      string    `db:"name"`
 	TokenHash []byte    `db:"token_hash"`
+	Secret    string    `db:"secret"` // signing secret (SPEC §5); empty: requests need no signature
 	CreatedAt time.Time `db:"created_at"`
 	UpdatedAt time.Time `db:"updated_at"`
 }
 
-const webhookColumns = `w.id, w.owner_id, w.name, w.token_hash, w.created_at, w.updated_at`
+const webhookColumns = `w.id, w.owner_id, w.name, w.token_hash, w.secret, w.created_at, w.updated_at`
 
 // CreateWebhook creates a webhook and subscribes chatID to it, atomically.
 // ErrDuplicate when the owner already has one by that name.
@@ -29,7 +30,7 @@ func (d *DB) CreateWebhook(ctx context.Context, ownerID int64, name string, toke
 		err := tx.GetContext(ctx, &w, d.q(`
 			INSERT INTO webhooks (owner_id, name, token_hash, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?)
-			RETURNING id, owner_id, name, token_hash, created_at, updated_at`), ownerID, name, tokenHash, now, now)
+			RETURNING id, owner_id, name, token_hash, secret, created_at, updated_at`), ownerID, name, tokenHash, now, now)
 		if err != nil {
 			return err
 		}
@@ -124,6 +125,18 @@ func (d *DB) DeleteWebhook(ctx context.Context, webhookID int64) error {
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("storage: delete webhook: %w", ErrNotFound)
+	}
+	return nil
+}
+
+// SetWebhookSecret sets or (with "") clears a webhook's signing secret.
+func (d *DB) SetWebhookSecret(ctx context.Context, webhookID int64, secret string) error {
+	res, err := d.db.ExecContext(ctx, d.q(`UPDATE webhooks SET secret = ?, updated_at = ? WHERE id = ?`), secret, d.Now(), webhookID)
+	if err != nil {
+		return fmt.Errorf("storage: set webhook secret: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("storage: set webhook secret: %w", ErrNotFound)
 	}
 	return nil
 }
