@@ -69,7 +69,9 @@ func startHerald(t *testing.T, env map[string]string) *herald {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, nil, func(k string) string { return full[k] }, strings.NewReader(""), io.Discard, h.logs) }()
+	go func() {
+		done <- run(ctx, nil, func(k string) string { return full[k] }, strings.NewReader(""), io.Discard, h.logs)
+	}()
 	var once sync.Once
 	code := -1
 	h.stop = func() int {
