@@ -82,8 +82,7 @@ func parseConfig(getenv func(string) string, needToken bool) (Config, error) {
 	checkURL("OPENAI_BASE_URL", c.OpenAIBaseURL)
 	switch c.TelegramMode {
 	case "polling":
-	case "webhook":
-		bad("TELEGRAM_MODE", c.TelegramMode, "webhook mode is not available in this version yet; use polling")
+	case "webhook": // updates posted to PUBLIC_URL/telegram (bot/webhookmode.go)
 	default:
 		bad("TELEGRAM_MODE", c.TelegramMode, "want polling or webhook")
 	}

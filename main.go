@@ -38,6 +38,8 @@ const usage = `usage: herald [command]
 
   (none)     run the bot, the HTTP listener and the workers
   migrate    apply database migrations and exit
+  playground try Herald in the browser against a built-in Telegram emulator
+  render     print the message a payload would produce: render [-H 'K: V']… FILE|-
   version    print the version
 
 Configuration is read from the environment; see README.md.
@@ -54,6 +56,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, getenv, stderr)
 	case "migrate":
 		return migrate(ctx, getenv, stderr)
+	case "playground":
+		return runPlayground(ctx, args[1:], getenv, stdout, stderr)
+	case "render":
+		return runRender(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "herald", version)
 		return 0
@@ -124,7 +130,22 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) in
 		fmt.Fprintln(stderr, "herald:", err)
 		return 2
 	}
-	log := newLogger(cfg, stderr)
+	return start(ctx, cfg, newLogger(cfg, stderr), wiring{})
+}
+
+// wiring is what `herald playground` adds to serve's: a listener it opened
+// itself (the emulated Bot API lives on it), routes that need the database,
+// and hooks at start and shutdown. The zero value is plain serve.
+type wiring struct {
+	listener net.Listener                              // nil: listen on cfg.ListenAddr
+	mount    func(db *storage.DB, api *webhook.Server) // extra routes
+	ready    func()                                    // once everything runs
+	stopping func()                                    // first thing on shutdown
+	botPoll  time.Duration                             // long-poll timeout; 0: the bot's default
+}
+
+// start runs the bot, the HTTP listener and the relay until ctx ends.
+func start(ctx context.Context, cfg Config, log *slog.Logger, w wiring) int {
 	loc, err := locales.New()
 	if err != nil {
 		log.Error("load translations", "error", err)
@@ -140,19 +161,33 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) in
 	ag := agent.New(agent.Config{
 		APIKey: cfg.OpenAIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIModel, Timeout: cfg.LLMTimeout,
 	}, loc, log)
-	tgBot, err := bot.New(bot.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, PublicURL: cfg.PublicURL}, db, loc, log)
+	// The bot rings the relay's doorbell (/test, /unmute) and the relay
+	// sends through the bot: the bell is connected once both exist, before
+	// either runs.
+	var wake func()
+	tgBot, err := bot.New(bot.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, PublicURL: cfg.PublicURL, Poll: w.botPoll, Mode: cfg.TelegramMode,
+		AdminIDs: cfg.AdminIDs, AccessMode: cfg.AccessMode, Wake: func() { wake() }}, db, loc, log)
 	if err != nil {
 		log.Error("telegram client", "error", err)
 		return 1
 	}
 	// One summary attempt, a send and some slack.
 	rl := relay.New(db, ag, tgBot, loc, log, relay.Config{Work: cfg.LLMTimeout + 25*time.Second})
-	api := webhook.New(db, webhook.Config{MaxBodyBytes: cfg.MaxBodyBytes}, log, rl.Wake)
+	wake = rl.Wake
+	api := webhook.New(db, webhook.Config{MaxBodyBytes: cfg.MaxBodyBytes, RateLimit: cfg.HookRateLimit, RateWindow: cfg.HookRateWindow}, log, rl.Wake)
+	if cfg.TelegramMode == bot.ModeWebhook {
+		api.Mount("POST "+bot.WebhookPath, tgBot.WebhookHandler())
+	}
+	if w.mount != nil {
+		w.mount(db, api)
+	}
 
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		log.Error("listen", "addr", cfg.ListenAddr, "error", err)
-		return 1
+	ln := w.listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
+			log.Error("listen", "addr", cfg.ListenAddr, "error", err)
+			return 1
+		}
 	}
 	httpSrv := &http.Server{
 		Handler:           api.Handler(),
@@ -187,6 +222,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) in
 		defer close(relayDone)
 		rl.Run(relayCtx)
 	}()
+	if w.ready != nil {
+		w.ready()
+	}
 
 	code := 0
 	select {
@@ -198,6 +236,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) in
 	}
 	// In order: stop accepting, stop the bot, stop claiming and let the
 	// deliveries in flight finish (bounded by relay.Config.Work).
+	if w.stopping != nil {
+		w.stopping()
+	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := httpSrv.Shutdown(shutCtx); err != nil {

@@ -357,6 +357,65 @@ func TestE2E_Restart(t *testing.T) {
 	})
 }
 
+// TestE2E_BotCommands: the bot's commands wired to the rest: /test sends a
+// sample event through the relay; /mute holds events, /unmute delivers
+// them; ADMIN_IDS and ACCESS_MODE reach the bot.
+func TestE2E_BotCommands(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		tg := telegramtest.Start(t)
+		startHerald(t, map[string]string{
+			"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": databaseURL,
+			"ADMIN_IDS": "1001", "ACCESS_MODE": "invite",
+		})
+		anna := telegramtest.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
+		bob := telegramtest.User{ID: 1002, FirstName: "Bob", LanguageCode: "en"}
+		notification := func(after int) telegramtest.Message {
+			t.Helper()
+			return tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool {
+				return m.ID > after && strings.HasPrefix(m.Text, "orders · ")
+			}, 15*time.Second)
+		}
+
+		if reply := command(t, tg, bob, "/newtoken bobs"); !strings.Contains(reply.Text, "invite-only") {
+			t.Fatalf("ACCESS_MODE=invite: %s", reply)
+		}
+		hookURL := hookURLRE.FindString(command(t, tg, anna, "/newtoken orders").Text)
+		if hookURL == "" {
+			t.Fatal("the admin got no URL")
+		}
+		if reply := command(t, tg, anna, "/stats"); !strings.Contains(reply.Text, "webhooks: 1") {
+			t.Fatalf("ADMIN_IDS: /stats %s", reply)
+		}
+
+		before := lastID(tg.Messages(anna.ID))
+		tg.UserSends(anna, telegramtest.PrivateChat(anna), "/test orders")
+		tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool {
+			return m.ID > before && strings.Contains(m.Text, "Test event")
+		}, 10*time.Second)
+		notification(before)
+
+		command(t, tg, anna, "/mute orders")
+		code, m := post(t, hookURL, story)
+		if code != http.StatusAccepted {
+			t.Fatalf("POST: %d", code)
+		}
+		before = lastID(tg.Messages(anna.ID))
+		time.Sleep(1500 * time.Millisecond)
+		if _, st := getJSON(t, hookURL+"/events/"+m["id"].(string)); st["status"] != "queued" || lastID(tg.Messages(anna.ID)) != before {
+			t.Fatalf("while muted: status %v, messages %v", st, tg.Messages(anna.ID))
+		}
+		// The reply and the held event race to the chat: find each by its text.
+		tg.UserSends(anna, telegramtest.PrivateChat(anna), "/unmute orders")
+		tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool {
+			return m.ID > before && strings.Contains(m.Text, "Held meanwhile: 1 event")
+		}, 10*time.Second)
+		if n := notification(before); !strings.Contains(n.Text, "12345") {
+			t.Errorf("held event: %s", n)
+		}
+		waitDelivered(t, hookURL, m["id"].(string))
+	})
+}
+
 // TestRun_Config: bad configuration stops the start with exit 2 and names
 // the variable.
 func TestRun_Config(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-relay/herald/locales"
@@ -73,7 +74,7 @@ type Config struct {
 	APIKey     string        // empty: no LLM, formatter only
 	BaseURL    string        // OPENAI_BASE_URL, e.g. "https://api.openai.com/v1" or a test fake's URL
 	Model      string        // OPENAI_MODEL; DefaultModel when empty
-	Timeout    time.Duration // LLM_TIMEOUT: one summarization attempt's limit; DefaultTimeout when zero
+	Timeout    time.Duration // LLM_TIMEOUT: one summary's limit, retries included; DefaultTimeout when zero
 	HTTPClient *http.Client  // optional
 }
 
@@ -83,6 +84,8 @@ type Agent struct {
 	loc    *locales.Bundle
 	log    *slog.Logger
 	client *openai.Client // nil without an API key
+	mode   atomic.Int32   // the responseMode the server was found to support
+	memo   *memo          // recent summaries, shared by identical events
 }
 
 // New returns an Agent. Without cfg.APIKey it never calls the network. A nil
@@ -97,7 +100,7 @@ func New(cfg Config, loc *locales.Bundle, log *slog.Logger) *Agent {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &Agent{cfg: cfg, loc: bundleOr(loc), log: log}
+	a := &Agent{cfg: cfg, loc: bundleOr(loc), log: log, memo: newMemo()}
 	if strings.TrimSpace(cfg.APIKey) != "" {
 		oc := openai.DefaultConfig(strings.TrimSpace(cfg.APIKey))
 		if cfg.BaseURL != "" {

@@ -41,6 +41,14 @@ func detect(p payload) sender {
 	case root.str("action") != "" && root.get("data") != nil && root.get("data").kind == kindObject &&
 		(root.has("installation") || root.has("actor")):
 		return sentrySender("", root)
+	case root.get("push_data") != nil && root.str("repository", "repo_name") != "":
+		return dockerHubSender(root)
+	case root.str("event", "event_type") != "" && root.str("event", "resource_type") != "" && root.get("event", "data") != nil:
+		return pagerDutySender(root)
+	case root.str("type") == "url_verification" && root.has("challenge"),
+		root.str("type") == "event_callback" && root.str("event", "type") != "",
+		ev.header("X-Slack-Request-Timestamp") != "" && root.str("type") != "":
+		return slackSender(root)
 	}
 	return genericSender(p)
 }

@@ -143,6 +143,12 @@ type formatter struct {
 // their headers and shapes, and flattens any other JSON, form or text body
 // into its most telling fields. Credentials are masked.
 func Format(ev Event, lang string, loc *locales.Bundle) Notification {
+	n, _, _ := format(ev, lang, loc)
+	return n
+}
+
+// format is Format, also returning the decoded payload and its sender.
+func format(ev Event, lang string, loc *locales.Bundle) (Notification, payload, sender) {
 	f := &formatter{l: bundleOr(loc).For(lang), p: decode(ev)}
 	s := detect(f.p)
 	n := s.format(f)
@@ -152,7 +158,7 @@ func Format(ev Event, lang string, loc *locales.Bundle) Notification {
 	}
 	n.Lang = f.l.Lang()
 	n.ByLLM = false
-	return tidy(n)
+	return tidy(n), f.p, s
 }
 
 // tidy cleans and clamps every field, drops empty facts and unusable links,

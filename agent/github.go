@@ -23,6 +23,28 @@ func githubSender(event string, root *node) sender {
 		s.format = func(f *formatter) Notification { return f.githubIssue(root) }
 	case "ping":
 		s.format = func(f *formatter) Notification { return f.githubPing(root) }
+	case "issue_comment":
+		s.format = func(f *formatter) Notification { return f.githubIssueComment(root) }
+	case "release":
+		s.format = func(f *formatter) Notification { return f.githubRelease(root) }
+	case "create", "delete":
+		s.format = func(f *formatter) Notification { return f.githubRef(event, root) }
+	case "star", "watch":
+		s.format = func(f *formatter) Notification { return f.githubStar(event, root) }
+	case "fork":
+		s.format = func(f *formatter) Notification { return f.githubFork(root) }
+	case "workflow_run":
+		s.format = func(f *formatter) Notification { return f.githubWorkflowRun(root) }
+	case "workflow_job":
+		s.format = func(f *formatter) Notification { return f.githubWorkflowJob(root) }
+	case "check_run", "check_suite":
+		s.format = func(f *formatter) Notification { return f.githubCheck(event, root) }
+	case "deployment_status":
+		s.format = func(f *formatter) Notification { return f.githubDeploymentStatus(root) }
+	case "dependabot_alert":
+		s.format = func(f *formatter) Notification { return f.githubDependabot(root) }
+	case "security_advisory":
+		s.format = func(f *formatter) Notification { return f.githubAdvisory(root) }
 	default:
 		s.format = func(f *formatter) Notification { return f.githubOther(event, root) }
 	}
@@ -300,7 +322,7 @@ func (f *formatter) githubOther(event string, root *node) Notification {
 	status := main.first("conclusion", "state", "status")
 	var fl factList
 	fl.add(f.l.T("agent.fact.repository", nil), root.str("repository", "full_name"))
-	fl.add(f.l.T("agent.fact.status", nil), status)
+	fl.add(f.l.T("agent.fact.status", nil), f.status(status))
 	fl.add(f.l.T("agent.fact.branch", nil), main.str("head_branch"))
 	fl.add(f.l.T("agent.fact.environment", nil), main.first("environment"))
 	fl.add(f.l.T("agent.fact.severity", nil), main.first("severity", "security_advisory.severity", "security_vulnerability.severity"))

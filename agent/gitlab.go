@@ -86,10 +86,11 @@ func (f *formatter) gitlabMergeRequest(root *node) Notification {
 	if src, dst := oa.str("source_branch"), oa.str("target_branch"); src != "" && dst != "" {
 		fl.add(f.l.T("agent.fact.branch", nil), src+" → "+dst)
 	}
-	fl.add(f.l.T("agent.fact.status", nil), oa.str("state"))
+	fl.add(f.l.T("agent.fact.status", nil), f.status(oa.str("state")))
 	fl.add(f.l.T("agent.fact.labels", nil), names(root.arr("labels"), "title"))
 	n.Facts = fl
 	n.Link = firstURL(oa.str("url"), root.str("project", "web_url"))
+	n.Importance = ImportanceNormal
 	return n
 }
 
@@ -97,7 +98,7 @@ func (f *formatter) gitlabPipeline(root *node) Notification {
 	oa := root.get("object_attributes")
 	status := oa.first("status", "detailed_status")
 	var n Notification
-	n.Title = f.l.T("agent.ci.pipeline", map[string]any{"ID": oa.first("iid", "id"), "Status": status})
+	n.Title = f.l.T("agent.ci.pipeline", map[string]any{"ID": oa.first("iid", "id"), "Status": f.status(status)})
 	n.Summary = firstLine(root.first("commit.title", "commit.message"))
 	var fl factList
 	fl.add(f.l.T("agent.fact.project", nil), root.str("project", "path_with_namespace"))
@@ -106,6 +107,16 @@ func (f *formatter) gitlabPipeline(root *node) Notification {
 	if d, ok := oa.num("duration"); ok {
 		fl.add(f.l.T("agent.fact.duration", nil), itoa(d)+" s")
 	}
+	if mr := root.get("merge_request"); mr != nil && mr.kind == kindObject {
+		fl.add(f.l.T("agent.fact.merge_request", nil), joinNonEmpty(" ", prefixed("!", mr.str("iid")), mr.str("title")))
+	}
+	var failed []string
+	for _, b := range root.arr("builds") {
+		if b.str("status") == "failed" && !b.flag("allow_failure") {
+			failed = append(failed, b.str("name"))
+		}
+	}
+	fl.add(f.l.T("agent.fact.failed_jobs", nil), strings.Join(failed, ", "))
 	n.Facts = fl
 	n.Link = firstURL(oa.str("url"), root.str("commit", "url"), root.str("project", "web_url"))
 	n.Importance = importanceOf(status)
@@ -115,7 +126,7 @@ func (f *formatter) gitlabPipeline(root *node) Notification {
 func (f *formatter) gitlabJob(root *node) Notification {
 	status := root.str("build_status")
 	var n Notification
-	n.Title = f.l.T("agent.ci.job", map[string]any{"Name": root.str("build_name"), "Status": status})
+	n.Title = f.l.T("agent.ci.job", map[string]any{"Name": root.str("build_name"), "Status": f.status(status)})
 	n.Summary = firstLine(root.first("commit.message"))
 	var fl factList
 	fl.add(f.l.T("agent.fact.project", nil), root.first("project.path_with_namespace", "project_name"))
@@ -136,7 +147,7 @@ func (f *formatter) gitlabJob(root *node) Notification {
 func (f *formatter) gitlabDeployment(root *node) Notification {
 	status := root.str("status")
 	var n Notification
-	n.Title = f.l.T("agent.ci.deployment", map[string]any{"Env": root.str("environment"), "Status": status})
+	n.Title = f.l.T("agent.ci.deployment", map[string]any{"Env": root.str("environment"), "Status": f.status(status)})
 	n.Summary = joinNonEmpty(" ", root.str("short_sha"), root.str("commit_title"))
 	var fl factList
 	fl.add(f.l.T("agent.fact.project", nil), root.str("project", "path_with_namespace"))
@@ -171,13 +182,33 @@ func (f *formatter) gitlabOther(root *node) Notification {
 		n.Title = root.first("name", "tag")
 	}
 	what := humanize(joinNonEmpty(" ", kind, oa.str("action")))
-	n.Summary = f.l.T("agent.gitlab.activity", map[string]any{"Actor": f.gitlabActor(root), "What": what})
+	data := map[string]any{"Actor": f.gitlabActor(root), "What": what}
+	switch {
+	case (kind == "issue" || kind == "work_item") && oa.str("action") == "open":
+		n.Summary = f.l.T("agent.issue.opened", data)
+	case (kind == "issue" || kind == "work_item") && oa.str("action") == "close":
+		n.Summary = f.l.T("agent.issue.closed", data)
+	case (kind == "issue" || kind == "work_item") && oa.str("action") == "reopen":
+		n.Summary = f.l.T("agent.issue.reopened", data)
+	case kind == "note" && oa.str("noteable_type") == "MergeRequest":
+		data["Number"] = root.str("merge_request", "iid")
+		n.Summary = f.l.T("agent.gitlab.commented_mr", data)
+	case kind == "note" && oa.str("noteable_type") == "Issue":
+		data["Number"] = root.str("issue", "iid")
+		n.Summary = f.l.T("agent.gitlab.commented_issue", data)
+	case kind == "note" && oa.str("noteable_type") == "Commit":
+		data["SHA"] = shortSHA(root.str("commit", "id"))
+		n.Summary = f.l.T("agent.gitlab.commented_commit", data)
+	default:
+		n.Summary = f.l.T("agent.gitlab.activity", data)
+	}
 	if note := clamp(clean(oa.first("note", "description")), 300); note != "" {
 		n.Summary += "\n" + note
 	}
 	var fl factList
 	fl.add(f.l.T("agent.fact.project", nil), root.first("project.path_with_namespace", "project.name"))
-	fl.add(f.l.T("agent.fact.status", nil), oa.first("state", "status"))
+	fl.add(f.l.T("agent.fact.status", nil), f.status(oa.first("state", "status")))
+	fl.add(f.l.T("agent.fact.severity", nil), oa.str("severity"))
 	fl.add(f.l.T("agent.fact.labels", nil), names(root.arr("labels"), "title"))
 	fl.add(f.l.T("agent.fact.assignees", nil), names(root.arr("assignees"), "username"))
 	n.Facts = fl

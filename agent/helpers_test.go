@@ -11,79 +11,20 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/herald-relay/herald/agent"
+	"github.com/herald-relay/herald/bot/telegramtest"
 	"github.com/herald-relay/herald/locales"
 )
 
 var bundle = locales.MustNew()
 
-// telegramTags are the tags Render may use.
-var telegramTags = map[string]bool{"b": true, "i": true, "code": true, "pre": true, "a": true, "blockquote": true}
-
-// parseTelegramHTML checks s the way Telegram's HTML parse mode reads it —
-// only known tags, properly nested; only the &lt; &gt; &amp; &quot;
-// entities; no bare < or > — and returns the visible text.
-func parseTelegramHTML(s string) (string, error) {
-	if !utf8.ValidString(s) {
-		return "", errors.New("invalid UTF-8")
-	}
-	var text strings.Builder
-	var stack []string
-	for i := 0; i < len(s); {
-		switch c := s[i]; c {
-		case '<':
-			end := strings.IndexByte(s[i:], '>')
-			if end < 0 {
-				return "", fmt.Errorf("unterminated tag at %d", i)
-			}
-			tag := s[i+1 : i+end]
-			if name, ok := strings.CutPrefix(tag, "/"); ok {
-				if len(stack) == 0 || stack[len(stack)-1] != name {
-					return "", fmt.Errorf("unbalanced </%s> at %d", name, i)
-				}
-				stack = stack[:len(stack)-1]
-			} else {
-				name, _, _ := strings.Cut(tag, " ")
-				if !telegramTags[name] {
-					return "", fmt.Errorf("tag <%s> at %d", tag, i)
-				}
-				stack = append(stack, name)
-			}
-			i += end + 1
-		case '&':
-			found := false
-			for ent, r := range map[string]string{"&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": `"`} {
-				if strings.HasPrefix(s[i:], ent) {
-					text.WriteString(r)
-					i += len(ent)
-					found = true
-					break
-				}
-			}
-			if !found {
-				return "", fmt.Errorf("bare & or unknown entity at %d: %.10q", i, s[i:])
-			}
-		case '>':
-			return "", fmt.Errorf("bare > at %d", i)
-		default:
-			_, size := utf8.DecodeRuneInString(s[i:])
-			text.WriteString(s[i : i+size])
-			i += size
-		}
-	}
-	if len(stack) > 0 {
-		return "", fmt.Errorf("unclosed <%s>", stack[len(stack)-1])
-	}
-	return text.String(), nil
-}
-
-// visible parses a rendered message, failing the test when Telegram would
-// reject it.
+// visible checks a rendered message the way Telegram's HTML parse mode
+// reads it (the Bot API fake's strict parser) and returns the visible text,
+// failing the test when Telegram would reject it.
 func visible(t *testing.T, html string) string {
 	t.Helper()
-	text, err := parseTelegramHTML(html)
+	text, err := telegramtest.CheckHTML(html)
 	if err != nil {
 		t.Fatalf("not valid Telegram HTML: %v\n%s", err, html)
 	}

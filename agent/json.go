@@ -7,6 +7,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // kind is the type of a JSON value.
@@ -31,71 +34,311 @@ type node struct {
 }
 
 // parseJSON parses b as exactly one JSON value. Invalid UTF-8 in strings
-// becomes U+FFFD; numbers keep their literal text.
+// becomes U+FFFD; numbers keep their literal text. It is a small
+// recursive-descent parser: encoding/json's Token API, which keeps key
+// order too, made parsing most of the formatter's time.
+// Specs: https://www.rfc-editor.org/rfc/rfc8259
 func parseJSON(b []byte) (*node, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	n, err := parseValue(dec)
+	p := jsonParser{b: b}
+	p.space()
+	n, err := p.value(0)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	p.space()
+	if p.i != len(p.b) {
 		return nil, errors.New("agent: trailing data after JSON value")
 	}
 	return n, nil
 }
 
-func parseValue(dec *json.Decoder) (*node, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case nil:
-		return &node{kind: kindNull}, nil
-	case bool:
-		return &node{kind: kindBool, s: strconv.FormatBool(t)}, nil
-	case json.Number:
-		return &node{kind: kindNumber, s: t.String()}, nil
-	case string:
-		return &node{kind: kindString, s: t}, nil
-	case json.Delim:
-		switch t {
-		case '{':
-			n := &node{kind: kindObject}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				key, _ := kt.(string)
-				v, err := parseValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				n.keys = append(n.keys, key)
-				n.vals = append(n.vals, v)
-			}
-			if _, err := dec.Token(); err != nil { // '}'
-				return nil, err
-			}
-			return n, nil
-		case '[':
-			n := &node{kind: kindArray}
-			for dec.More() {
-				v, err := parseValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				n.vals = append(n.vals, v)
-			}
-			if _, err := dec.Token(); err != nil { // ']'
-				return nil, err
-			}
-			return n, nil
+// maxJSONDepth bounds nesting, so that a hostile body cannot exhaust the
+// stack; encoding/json allows 10000.
+const maxJSONDepth = 1000
+
+var errJSON = errors.New("agent: invalid JSON")
+
+type jsonParser struct {
+	b []byte
+	i int
+}
+
+func (p *jsonParser) space() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
 		}
 	}
-	return nil, errors.New("agent: unexpected JSON token")
+}
+
+func (p *jsonParser) value(depth int) (*node, error) {
+	if p.i >= len(p.b) {
+		return nil, io.ErrUnexpectedEOF
+	}
+	switch c := p.b[p.i]; {
+	case c == '{':
+		if depth >= maxJSONDepth {
+			return nil, errJSON
+		}
+		p.i++
+		n := &node{kind: kindObject}
+		p.space()
+		if p.i < len(p.b) && p.b[p.i] == '}' {
+			p.i++
+			return n, nil
+		}
+		for {
+			p.space()
+			if p.i >= len(p.b) || p.b[p.i] != '"' {
+				return nil, errJSON
+			}
+			key, err := p.str()
+			if err != nil {
+				return nil, err
+			}
+			p.space()
+			if p.i >= len(p.b) || p.b[p.i] != ':' {
+				return nil, errJSON
+			}
+			p.i++
+			p.space()
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			n.keys = append(n.keys, key)
+			n.vals = append(n.vals, v)
+			p.space()
+			if p.i >= len(p.b) {
+				return nil, io.ErrUnexpectedEOF
+			}
+			if p.b[p.i] == ',' {
+				p.i++
+				continue
+			}
+			if p.b[p.i] == '}' {
+				p.i++
+				return n, nil
+			}
+			return nil, errJSON
+		}
+	case c == '[':
+		if depth >= maxJSONDepth {
+			return nil, errJSON
+		}
+		p.i++
+		n := &node{kind: kindArray}
+		p.space()
+		if p.i < len(p.b) && p.b[p.i] == ']' {
+			p.i++
+			return n, nil
+		}
+		for {
+			p.space()
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			n.vals = append(n.vals, v)
+			p.space()
+			if p.i >= len(p.b) {
+				return nil, io.ErrUnexpectedEOF
+			}
+			if p.b[p.i] == ',' {
+				p.i++
+				continue
+			}
+			if p.b[p.i] == ']' {
+				p.i++
+				return n, nil
+			}
+			return nil, errJSON
+		}
+	case c == '"':
+		s, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		return &node{kind: kindString, s: s}, nil
+	case c == 't':
+		return p.literal("true", &node{kind: kindBool, s: "true"})
+	case c == 'f':
+		return p.literal("false", &node{kind: kindBool, s: "false"})
+	case c == 'n':
+		return p.literal("null", &node{kind: kindNull})
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	}
+	return nil, errJSON
+}
+
+func (p *jsonParser) literal(word string, n *node) (*node, error) {
+	if !bytes.HasPrefix(p.b[p.i:], []byte(word)) {
+		return nil, errJSON
+	}
+	p.i += len(word)
+	return n, nil
+}
+
+// number checks the grammar -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? and keeps
+// the literal.
+func (p *jsonParser) number() (*node, error) {
+	start := p.i
+	digits := func() int {
+		n := 0
+		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+			p.i++
+			n++
+		}
+		return n
+	}
+	if p.b[p.i] == '-' {
+		p.i++
+	}
+	if p.i < len(p.b) && p.b[p.i] == '0' {
+		p.i++
+	} else if digits() == 0 {
+		return nil, errJSON
+	}
+	if p.i < len(p.b) && p.b[p.i] == '.' {
+		p.i++
+		if digits() == 0 {
+			return nil, errJSON
+		}
+	}
+	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
+		p.i++
+		if p.i < len(p.b) && (p.b[p.i] == '+' || p.b[p.i] == '-') {
+			p.i++
+		}
+		if digits() == 0 {
+			return nil, errJSON
+		}
+	}
+	return &node{kind: kindNumber, s: string(p.b[start:p.i])}, nil
+}
+
+// str reads a string at p.i (on its opening quote), decoding escapes;
+// invalid UTF-8 and lone surrogates become U+FFFD, as in encoding/json.
+func (p *jsonParser) str() (string, error) {
+	p.i++ // the opening quote
+	start := p.i
+	// The common case: no escapes, valid UTF-8.
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		if c == '"' {
+			s := p.b[start:p.i]
+			p.i++
+			return validString(s), nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		p.i++
+	}
+	var out []byte
+	out = append(out, p.b[start:p.i]...)
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return validString(out), nil
+		case c < 0x20:
+			return "", errJSON
+		case c != '\\':
+			out = append(out, c)
+			p.i++
+			continue
+		}
+		if p.i+1 >= len(p.b) {
+			return "", io.ErrUnexpectedEOF
+		}
+		esc := p.b[p.i+1]
+		p.i += 2
+		switch esc {
+		case '"', '\\', '/':
+			out = append(out, esc)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := p.hex4()
+			if !ok {
+				return "", errJSON
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := unicode.ReplacementChar
+				if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
+					save := p.i
+					p.i += 2
+					if lo, ok := p.hex4(); ok {
+						if d := utf16.DecodeRune(r, lo); d != unicode.ReplacementChar {
+							r2 = d
+						} else {
+							p.i = save
+						}
+					} else {
+						return "", errJSON
+					}
+				}
+				r = r2
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", errJSON
+		}
+	}
+	return "", io.ErrUnexpectedEOF
+}
+
+// validString replaces every invalid byte with U+FFFD, as encoding/json does.
+func validString(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b)+8)
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			out = utf8.AppendRune(out, unicode.ReplacementChar)
+		} else {
+			out = append(out, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return string(out)
+}
+
+func (p *jsonParser) hex4() (rune, bool) {
+	if p.i+4 > len(p.b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range p.b[p.i : p.i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	p.i += 4
+	return r, true
 }
 
 // get walks object keys and array indexes ("commits", "0", "id"); nil when

@@ -29,17 +29,32 @@ var sensitiveWords = map[string]bool{
 
 // sensitiveKey reports whether a payload key or header name names a credential.
 func sensitiveKey(key string) bool {
-	var folded strings.Builder
-	for _, r := range strings.ToLower(key) {
-		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			folded.WriteRune(r)
+	var buf [64]byte
+	folded := buf[:0]
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case c >= 'A' && c <= 'Z':
+			folded = append(folded, c+'a'-'A')
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			folded = append(folded, c)
 		}
 	}
-	f := folded.String()
+	f := string(folded)
 	for _, p := range sensitiveParts {
 		if strings.Contains(f, p) {
 			return true
 		}
+	}
+	// Whole words only, looked for when the key could hold one.
+	maybe := false
+	for w := range sensitiveWords {
+		if strings.Contains(f, w) {
+			maybe = true
+			break
+		}
+	}
+	if !maybe {
+		return false
 	}
 	for _, w := range keyWords(key) {
 		if sensitiveWords[w] {
@@ -103,12 +118,55 @@ var assignment = regexp.MustCompile(`(?i)\b([a-z_-]*(?:password|passwd|pwd|secre
 // urlPassword matches the password of a URL's userinfo (https://user:pw@host).
 var urlPassword = regexp.MustCompile(`\b([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:)[^/\s@]+@`)
 
-// cardNumber matches a grouped card number (4242 4242 4242 4242); it is
-// masked only when its digits pass the Luhn check.
-var cardNumber = regexp.MustCompile(`\b\d{4}([ -])\d{4}([ -])\d{4}([ -])\d{1,7}\b`)
+// cardNumber matches a grouped card number (4242 4242 4242 4242) or 15-16
+// digits in the ranges of Amex, Visa, Mastercard and Discover; it is masked
+// only when its digits pass the Luhn check.
+var cardNumber = regexp.MustCompile(`\b\d{4}([ -])\d{4}([ -])\d{4}([ -])\d{1,7}\b|\b[3-6]\d{14,15}\b`)
+
+// secretHints are literal parts, lowercase, of everything maskText looks
+// for: a string without any of them is returned at once, which keeps
+// masking a megabyte payload cheap.
+var secretHints = []string{
+	"bearer", "basic", "token", "pass", "pwd", "secret", "key", "sk_", "pk_", "rk_", "sk-",
+	"gh", "github_pat_", "glpat-", "xox", "akia", "asia", "aiza", ":aa", "eyj", "-----begin", "whsec_",
+}
+
+// maybeSecret reports whether s could hold anything maskText masks.
+func maybeSecret(s string) bool {
+	digits := 0 // in a run of digits, spaces and dashes: a card number, perhaps
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			if digits++; digits >= 12 {
+				return true
+			}
+		case c != ' ' && c != '-':
+			digits = 0
+		}
+	}
+	if strings.Contains(s, "://") && strings.Contains(s, "@") {
+		return true // a URL with a password, perhaps
+	}
+	lower := s
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			lower = strings.ToLower(s)
+			break
+		}
+	}
+	for _, h := range secretHints {
+		if strings.Contains(lower, h) {
+			return true
+		}
+	}
+	return false
+}
 
 // maskText masks credential-shaped substrings of s.
 func maskText(s string) string {
+	if !maybeSecret(s) {
+		return s
+	}
 	s = authScheme.ReplaceAllStringFunc(s, func(m string) string {
 		sub := authScheme.FindStringSubmatch(m)
 		if strings.ContainsAny(sub[2], "0123456789+/=") {

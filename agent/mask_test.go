@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -49,6 +50,13 @@ func TestMaskText(t *testing.T) {
 		{"-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "••••"},
 		{"order 12345 for $99", "order 12345 for $99"},
 		{"the token expired", "the token expired"},
+		{"hook whsec_abcdefghijklmnop", "hook ••••"},
+		{"pat github_pat_11ABCDEFG0123456789_abcdefghij", "pat ••••"},
+		{"gl glpat-abcdefghij0123456789", "gl ••••"},
+		{"google AIzaSyA-abcdefghijklmnopqrstuvwxyz01234", "google ••••"},
+		{"jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijklmnop", "jwt ••••"},
+		{"stripe rk_live_abcdefgh12345678", "stripe ••••"},
+		{"card 4242424242424242", "card ••••"},
 	}
 	for _, tt := range tests {
 		if got := maskText(tt.in); got != tt.want {
@@ -132,6 +140,24 @@ func TestCutUTF16(t *testing.T) {
 		}
 		if utf16Len(got) > tt.budget {
 			t.Errorf("cutUTF16(%q, %d) is %d units long", tt.in, tt.budget, utf16Len(got))
+		}
+	}
+}
+
+// TestStatusWords: every status the formatter translates has its text in
+// both languages (the locale tests cannot see ids built at run time).
+func TestStatusWords(t *testing.T) {
+	for _, lang := range []string{"en", "ru"} {
+		f := &formatter{l: bundleOr(nil).For(lang)}
+		for word, key := range statusWords {
+			if got := f.status(word); got == "" || got == "agent.status."+key {
+				t.Errorf("%s: status %q has no text (%q)", lang, word, got)
+			}
+		}
+		for interval := range stripeIntervals {
+			if got := f.perInterval("$1.00", interval); strings.Contains(got, "agent.") {
+				t.Errorf("%s: interval %q has no text: %q", lang, interval, got)
+			}
 		}
 	}
 }

@@ -140,3 +140,10 @@ func writeSpans(spans []span) string {
 	}
 	return b.String()
 }
+
+// htmlUnescaper undoes escape and drops the b tag: the only markup Render
+// writes.
+var htmlUnescaper = strings.NewReplacer("<b>", "", "</b>", "", "&lt;", "<", "&gt;", ">", "&quot;", `"`, "&amp;", "&")
+
+// Text is the message as a reader sees it in Telegram, without markup.
+func (m Message) Text() string { return htmlUnescaper.Replace(m.HTML) }

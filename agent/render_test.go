@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/herald-relay/herald/agent"
+	"github.com/herald-relay/herald/bot/telegramtest"
 )
 
 func TestRender_Layout(t *testing.T) {
@@ -223,5 +224,17 @@ func TestRender_NilBundle(t *testing.T) {
 	m := agent.Render(agent.Notification{Source: "s", Link: "https://example.com", Lang: "ru"}, nil)
 	if got, want := m.LinkText, "Открыть"; got != want {
 		t.Errorf("LinkText = %q, want %q", got, want)
+	}
+}
+
+func TestMessage_Text(t *testing.T) {
+	n := agent.Notification{Source: "a&b", Event: "<e>", Title: `"q" &amp; <b>x</b>`, Action: "do", Lang: "en"}
+	m := agent.Render(n, bundle)
+	want, err := telegramtest.CheckHTML(m.HTML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Text(); got != want {
+		t.Errorf("Text() = %q, want what Telegram shows: %q", got, want)
 	}
 }

@@ -1,5 +1,7 @@
 package agent
 
+import "strings"
+
 // sentrySender formats Sentry integration-platform webhooks, known by the
 // Sentry-Hook-Resource header or by their {"action", "data", "installation"}
 // shape.
@@ -39,7 +41,8 @@ func (f *formatter) sentry(resource string, root *node) Notification {
 	switch resource {
 	case "metric_alert":
 		n.Title = data.first("description_title", "metric_alert.alert_rule.name", "metric_alert.title")
-		n.Summary = data.str("description_text")
+		// Sentry's documented example carries a literal "\\n"; read it as a line break.
+		n.Summary = strings.ReplaceAll(data.str("description_text"), `\n`, "\n")
 		fl.add(f.l.T("agent.fact.rule", nil), data.str("metric_alert", "alert_rule", "name"))
 		fl.add(f.l.T("agent.fact.project", nil), names(data.arr("metric_alert", "projects"), ""))
 		n.Link = firstURL(data.str("web_url"))

@@ -65,19 +65,26 @@ func (f *formatter) stripe(root *node) Notification {
 	}
 	n.Summary = obj.first("last_payment_error.message", "failure_message", "cancellation_details.comment")
 	var fl factList
-	if amount != "" && typ != "charge.refunded" {
+	switch {
+	case typ == "charge.refunded":
+		if charged := money("amount"); charged != "" && charged != data["Amount"] {
+			fl.add(f.l.T("agent.fact.charged", nil), charged)
+		}
+	case amount != "":
 		fl.add(f.l.T("agent.fact.amount", nil), amount)
 	}
+	fl.add(f.l.T("agent.fact.plan", nil), f.stripePlan(obj))
 	fl.add(f.l.T("agent.fact.customer", nil), obj.first("customer_details.name", "billing_details.name", "customer_name", "name"))
 	fl.add(f.l.T("agent.fact.email", nil), obj.first("customer_details.email", "receipt_email", "customer_email", "billing_details.email", "email"))
 	if d := obj.str("description"); d != "" && d != n.Summary {
 		fl.add(f.l.T("agent.fact.details", nil), d)
 	}
-	fl.add(f.l.T("agent.fact.status", nil), obj.str("status"))
+	fl.add(f.l.T("agent.fact.status", nil), f.status(obj.str("status")))
 	fl.add(f.l.T("agent.fact.reason", nil), obj.first("last_payment_error.decline_code", "last_payment_error.code", "failure_code", "reason", "cancellation_details.reason"))
 	if obj.str("object") != "customer" {
 		fl.add(f.l.T("agent.fact.customer_id", nil), obj.str("customer"))
 	}
+	fl.add(f.l.T("agent.fact.object_id", nil), obj.str("id"))
 	if root.has("livemode") && !root.flag("livemode") {
 		fl.add(f.l.T("agent.fact.mode", nil), f.l.T("agent.stripe.test_mode", nil))
 	}
@@ -159,4 +166,34 @@ func group(digits, sep string) string {
 		b.WriteString(digits[i : i+3])
 	}
 	return b.String()
+}
+
+// stripePlan is a subscription's price per period, "$15.00 / month", from
+// its plan or its first item's price; "" for other objects.
+func (f *formatter) stripePlan(obj *node) string {
+	if obj.str("object") != "subscription" {
+		return ""
+	}
+	if pl := obj.get("plan"); pl != nil {
+		if v, ok := pl.num("amount"); ok && pl.str("currency") != "" {
+			return f.perInterval(formatMoney(v, pl.str("currency"), f.l.Lang()), pl.str("interval"))
+		}
+	}
+	if pr := obj.get("items", "data", "0", "price"); pr != nil {
+		if v, ok := pr.num("unit_amount"); ok && pr.str("currency") != "" {
+			return f.perInterval(formatMoney(v, pr.str("currency"), f.l.Lang()), pr.str("recurring", "interval"))
+		}
+	}
+	return ""
+}
+
+// stripeIntervals are the billing periods with a translation.
+var stripeIntervals = map[string]bool{"day": true, "week": true, "month": true, "year": true}
+
+// perInterval is a price per billing period: "$15.00 / month".
+func (f *formatter) perInterval(amount, interval string) string {
+	if !stripeIntervals[interval] {
+		return joinNonEmpty(" / ", amount, interval)
+	}
+	return f.l.T("agent.stripe.per_interval", map[string]any{"Amount": amount, "Interval": f.l.T("agent.stripe.interval."+interval, nil)})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -222,14 +223,16 @@ func TestAgent_Summarize(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if n, _ := a.Summarize(ctx, story(), "en"); !n.ByLLM {
+				ev := story()
+				ev.Body = []byte(fmt.Sprintf(`{"event":"new_order","order_id":%d}`, i))
+				if n, _ := a.Summarize(ctx, ev, "en"); !n.ByLLM {
 					t.Error("concurrent Summarize fell back")
 				}
 			}()
 		}
 		wg.Wait()
 		if got := len(s.Requests()); got != 8 {
-			t.Errorf("%d requests, want 8", got)
+			t.Errorf("%d requests for 8 different events, want 8", got)
 		}
 	})
 }
@@ -243,7 +246,8 @@ func TestAgent_SummarizeLink(t *testing.T) {
 		{"Invented", "https://evil.example/phish", "https://shop.example/orders/12345"}, // the formatter's link instead
 		{"InPayload", "https://shop.example/orders/12345", "https://shop.example/orders/12345"},
 		{"EscapedInPayload", "https://shop.example/admin/12345", "https://shop.example/admin/12345"},
-		{"Prefix", "https://shop.example/orders/1234", "https://shop.example/orders/1234"}, // a substring of a payload URL
+		{"Prefix", "https://shop.example/orders/1234", "https://shop.example/orders/12345"}, // a prefix of a payload URL is another URL
+		{"Longer", "https://shop.example/orders/12345/pay", "https://shop.example/orders/12345"},
 		{"NotHTTP", "javascript:alert(1)", "https://shop.example/orders/12345"},
 		{"Empty", "", "https://shop.example/orders/12345"},
 	}
@@ -364,12 +368,12 @@ func TestAgent_SummarizeRequest(t *testing.T) {
 	if !strings.Contains(reqs[1].Messages[0].Content, "English") {
 		t.Errorf("the en system prompt does not ask for English")
 	}
-	for _, want := range []string{"orders", "new_order", "X-Shop-Event: order.created", `"customer":"Иван Петров"`, `"order_id":12345`, "••••"} {
+	for _, want := range []string{"orders", "new_order", "X-Shop-Event: order.created", "customer: Иван Петров", "order_id: 12345", "password: ••••"} {
 		if !strings.Contains(user, want) {
 			t.Errorf("user message lacks %q", want)
 		}
 	}
-	if n := len([]rune(user)); n > 14000 {
+	if n := len([]rune(user)); n > 6000 {
 		t.Errorf("user message is %d runes, over the budget", n)
 	}
 	raw, _ := json.Marshal(reqs)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,11 +23,38 @@ import (
 
 // Config is what the bot needs to know.
 type Config struct {
-	Token     string        // TELEGRAM_BOT_TOKEN
-	APIURL    string        // TELEGRAM_API_URL
-	PublicURL string        // PUBLIC_URL, without a trailing slash
-	Poll      time.Duration // long-polling timeout; 0 means 50s
+	Token      string        // TELEGRAM_BOT_TOKEN
+	APIURL     string        // TELEGRAM_API_URL
+	PublicURL  string        // PUBLIC_URL, without a trailing slash
+	Poll       time.Duration // long-polling timeout; 0 means 50s
+	AdminIDs   []int64       // ADMIN_IDS: who may run /stats, /queue, /ban, /unban, /grant
+	AccessMode string        // ACCESS_MODE: open (default), invite or admins
+	// MaxWebhooks is how many webhooks one user may have (admins: no
+	// limit); 0 means DefaultMaxWebhooks.
+	MaxWebhooks int
+	// Wake rings the relay's doorbell after the bot queued deliveries
+	// (/test, /unmute); nil means nobody listens (the relay's poll finds
+	// them).
+	Wake func()
+	// MuteSweep is how often mutes that ran out are ended; 0 means 15s.
+	MuteSweep time.Duration
+	// Mode is TELEGRAM_MODE: "polling" (the default) or "webhook", in which
+	// Telegram posts updates to PublicURL/telegram (WebhookHandler).
+	Mode string
+	// Limits are Telegram's flood limits to keep; the zero value means
+	// DefaultLimits (see limiter.go).
+	Limits Limits
 }
+
+// DefaultMaxWebhooks is the per-user webhook quota unless Config says otherwise.
+const DefaultMaxWebhooks = 20
+
+// Access modes (ACCESS_MODE, SPEC §2).
+const (
+	AccessOpen   = "open"
+	AccessInvite = "invite"
+	AccessAdmins = "admins"
+)
 
 // Bot handles updates and sends messages.
 type Bot struct {
@@ -35,6 +63,11 @@ type Bot struct {
 	loc *locales.Bundle
 	log *slog.Logger
 	cfg Config
+
+	commands map[string]command
+	limits   Limits    // Config.Limits with defaults
+	pace     *limiter  // the bot-wide send rate (limiter.go)
+	hook     hookState // TELEGRAM_MODE=webhook (webhookmode.go)
 
 	mu       sync.RWMutex
 	username string // the bot's @username, learned from getMe
@@ -45,7 +78,21 @@ func New(cfg Config, db *storage.DB, loc *locales.Bundle, log *slog.Logger) (*Bo
 	if cfg.Poll <= 0 {
 		cfg.Poll = 50 * time.Second
 	}
-	b := &Bot{db: db, loc: loc, log: log, cfg: cfg}
+	if cfg.MaxWebhooks <= 0 {
+		cfg.MaxWebhooks = DefaultMaxWebhooks
+	}
+	if cfg.AccessMode == "" {
+		cfg.AccessMode = AccessOpen
+	}
+	if cfg.MuteSweep <= 0 {
+		cfg.MuteSweep = 15 * time.Second
+	}
+	if cfg.Wake == nil {
+		cfg.Wake = func() {}
+	}
+	b := &Bot{db: db, loc: loc, log: log, cfg: cfg, commands: commandTable()}
+	b.limits = cfg.Limits.withDefaults()
+	b.pace = newLimiter(db, b.limits)
 	// The client's timeout must outlast a long poll; every other call gets
 	// its own deadline from its context.
 	client := &http.Client{Timeout: cfg.Poll + 15*time.Second}
@@ -55,7 +102,7 @@ func New(cfg Config, db *storage.DB, loc *locales.Bundle, log *slog.Logger) (*Bo
 		tg.WithHTTPClient(cfg.Poll, client),
 		tg.WithDefaultHandler(b.handleUpdate),
 		tg.WithErrorsHandler(func(err error) { log.Warn("telegram", "error", redact(err.Error(), cfg.Token)) }),
-		tg.WithAllowedUpdates(tg.AllowedUpdates{"message", "edited_message", "callback_query", "my_chat_member"}),
+		tg.WithAllowedUpdates(allowedUpdates),
 		tg.WithWorkers(4),
 	)
 	if err != nil {
@@ -64,6 +111,10 @@ func New(cfg Config, db *storage.DB, loc *locales.Bundle, log *slog.Logger) (*Bo
 	b.tg = t
 	return b, nil
 }
+
+// allowedUpdates are the update kinds the bot handles.
+// Specs: https://core.telegram.org/bots/api#getupdates (allowed_updates)
+var allowedUpdates = tg.AllowedUpdates{"message", "edited_message", "channel_post", "callback_query", "my_chat_member"}
 
 // redact removes the bot token from a text before it is logged.
 func redact(s, token string) string {
@@ -80,8 +131,33 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err := b.introduce(ctx); err != nil {
 		return err
 	}
-	b.tg.Start(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); b.sweepMutes(ctx) }()
+	b.receive(ctx) // getUpdates, or webhook updates (webhookmode.go)
+	<-done
 	return nil
+}
+
+// sweepMutes ends the mutes whose time is up and hands what they held to
+// the relay, until ctx ends.
+func (b *Bot) sweepMutes(ctx context.Context) {
+	t := time.NewTicker(b.cfg.MuteSweep)
+	defer t.Stop()
+	for {
+		n, err := b.db.ReleaseMutes(ctx)
+		if err != nil && ctx.Err() == nil {
+			b.log.Warn("release mutes", "error", err)
+		}
+		if n > 0 {
+			b.log.Info("mutes ended; held deliveries queued", "deliveries", n)
+			b.cfg.Wake()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (b *Bot) introduce(ctx context.Context) error {
@@ -112,31 +188,65 @@ func (b *Bot) setup(ctx context.Context) error {
 	b.mu.Lock()
 	b.username = me.Username
 	b.mu.Unlock()
-	// Polling and a webhook exclude each other; a webhook left over from
-	// another deployment would make getUpdates fail.
-	if _, err := b.tg.DeleteWebhook(ctx, &tg.DeleteWebhookParams{}); err != nil {
-		return fmt.Errorf("deleteWebhook: %w", err)
+	if err := b.setUpdateMode(ctx); err != nil { // webhookmode.go
+		return err
 	}
 	return b.setCommands(ctx)
 }
 
-// menuCommands are the commands in the menu, in order.
-var menuCommands = []string{"start", "help", "newtoken", "tokens", "subscribe", "unsubscribe", "regenerate", "revoke"}
+// menuCommands are the commands in the menu, in order; adminCommands are
+// added to it in the private chats of ADMIN_IDS.
+var (
+	menuCommands = []string{"start", "help", "newtoken", "tokens", "subscribe", "unsubscribe", "regenerate", "revoke",
+		"secret", "test", "history", "mute", "unmute", "language"}
+	adminCommands = []string{"stats", "queue", "ban", "unban", "grant"}
+)
+
+// menu is the command menu in one language.
+func (b *Bot) menu(loc *locales.Localizer, admin bool) []models.BotCommand {
+	names := menuCommands
+	if admin {
+		names = append(slices.Clip(names), adminCommands...)
+	}
+	cmds := make([]models.BotCommand, len(names))
+	for i, c := range names {
+		cmds[i] = models.BotCommand{Command: c, Description: loc.T("menu."+c, nil)}
+	}
+	return cmds
+}
 
 // setCommands registers the command menu for the default language and for
-// each supported one (Telegram picks by the user's language).
+// each supported one (Telegram picks by the user's language), and the
+// admins' menus.
+// Specs: https://core.telegram.org/bots/api#setmycommands
 func (b *Bot) setCommands(ctx context.Context) error {
 	for _, lang := range append([]string{""}, locales.Supported[1:]...) {
-		loc := b.loc.For(lang)
-		cmds := make([]models.BotCommand, len(menuCommands))
-		for i, c := range menuCommands {
-			cmds[i] = models.BotCommand{Command: c, Description: loc.T("menu."+c, nil)}
-		}
-		if _, err := b.tg.SetMyCommands(ctx, &tg.SetMyCommandsParams{Commands: cmds, LanguageCode: lang}); err != nil {
+		params := &tg.SetMyCommandsParams{Commands: b.menu(b.loc.For(lang), false), LanguageCode: lang}
+		if _, err := b.tg.SetMyCommands(ctx, params); err != nil {
 			return fmt.Errorf("setMyCommands %q: %w", lang, err)
 		}
 	}
+	for _, id := range b.cfg.AdminIDs {
+		b.setAdminMenu(ctx, id)
+	}
 	return nil
+}
+
+// setAdminMenu gives an admin's private chat the menu with the admin
+// commands. Telegram knows the chat only once the admin started the bot,
+// so this is tried at start and again on the admin's /start.
+func (b *Bot) setAdminMenu(ctx context.Context, adminID int64) {
+	for _, lang := range append([]string{""}, locales.Supported[1:]...) {
+		params := &tg.SetMyCommandsParams{
+			Commands:     b.menu(b.loc.For(lang), true),
+			Scope:        &models.BotCommandScopeChat{ChatID: adminID},
+			LanguageCode: lang,
+		}
+		if _, err := b.tg.SetMyCommands(ctx, params); err != nil {
+			b.log.Debug("admin command menu", "user_id", adminID, "error", err)
+			return
+		}
+	}
 }
 
 func (b *Bot) botUsername() string {

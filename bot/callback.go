@@ -2,67 +2,71 @@ package bot
 
 import (
 	"context"
-	"errors"
+	"strconv"
 	"strings"
 
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
-
-	"github.com/herald-relay/herald/storage"
 )
 
-// handleCallback runs the command a button carries ("regenerate orders").
-// Every callback query is answered, or the user's button keeps spinning.
+// maxAnswer bounds a callback answer's text (Telegram takes 200 characters).
+const maxAnswer = 190
+
+// handleCallback runs the command a button carries ("regenerate orders",
+// in a group "regenerate orders|<user id>"). Every callback query is
+// answered, or the user's button keeps spinning.
 // Specs: https://core.telegram.org/bots/api#answercallbackquery
 func (b *Bot) handleCallback(ctx context.Context, q *models.CallbackQuery) {
 	var answer string
 	defer func() {
-		if _, err := b.tg.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: answer}); err != nil {
+		params := &tg.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: truncateRunes(answer, maxAnswer)}
+		if _, err := b.tg.AnswerCallbackQuery(ctx, params); err != nil {
 			b.log.Warn("answer callback", "error", err)
 		}
 	}()
-	msg := q.Message.Message
 	loc := b.loc.For(q.From.LanguageCode)
+	msg := q.Message.Message
 	if msg == nil {
 		answer = loc.T("error.expired", nil)
 		return
 	}
-	chat, err := b.remember(ctx, msg.Chat, q.From)
+	chat, account, err := b.remember(ctx, msg.Chat, q.From)
 	if err != nil {
 		b.log.Error("remember chat", "chat_id", msg.Chat.ID, "error", err)
 		answer = loc.T("error.internal", nil)
 		return
 	}
-	cmd, args, _ := strings.Cut(q.Data, " ")
-	r := request{chat: chat, user: q.From, loc: loc, args: args, button: true}
+	loc = b.localizer(chat, q.From)
+	data, owner, hasOwner := strings.Cut(q.Data, "|")
+	if hasOwner && owner != strconv.FormatInt(q.From.ID, 10) {
+		answer = loc.T("error.not_your_button", nil)
+		return
+	}
+	cmd, args, _ := strings.Cut(data, " ")
+	r := request{chat: chat, user: q.From, account: account, loc: loc, args: args, button: true, answer: &answer}
 	switch cmd {
 	case "cancel":
 		answer = loc.T("revoke.cancelled", nil)
 		b.clearButtons(ctx, msg)
 	case "revoke!":
 		b.clearButtons(ctx, msg)
-		if chat.Type != string(models.ChatTypePrivate) {
-			b.reply(ctx, chat.ID, loc.T("error.private_only", nil), nil)
-			return
-		}
-		name, _ := webhookName(args)
-		wh, err := b.db.WebhookByName(ctx, q.From.ID, name)
-		if errors.Is(err, storage.ErrNotFound) {
-			answer = loc.T("error.expired", nil)
-			return
-		}
-		if err != nil {
-			b.internalError(ctx, r, "webhook by name", err)
-			return
-		}
-		b.revoke(ctx, r, wh)
+		b.dispatch(ctx, cmd, r)
 	default:
-		if _, ok := commands[cmd]; !ok {
+		if _, ok := b.commands[cmd]; !ok {
 			answer = loc.T("error.expired", nil)
 			return
 		}
 		b.dispatch(ctx, cmd, r)
 	}
+}
+
+// truncateRunes cuts s to at most n characters.
+func truncateRunes(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) <= n {
+		return s
+	}
+	return string(rs[:n-1]) + "…"
 }
 
 // clearButtons removes a message's inline keyboard once its choice is made.
@@ -73,25 +77,29 @@ func (b *Bot) clearButtons(ctx context.Context, msg *models.Message) {
 }
 
 // handleMyChatMember follows the bot's own membership: blocked by a user or
-// removed from a group, the chat's deliveries stop; back, they resume.
+// removed from a group, the chat's deliveries stop; back, they resume. A
+// group the bot joins is greeted.
 // Specs: https://core.telegram.org/bots/api#chatmemberupdated
 func (b *Bot) handleMyChatMember(ctx context.Context, u *models.ChatMemberUpdated) {
-	var active bool
-	switch u.NewChatMember.Type {
-	case models.ChatMemberTypeBanned, models.ChatMemberTypeLeft:
-		active = false
-	default:
-		active = true
+	gone := func(t models.ChatMemberType) bool {
+		return t == models.ChatMemberTypeBanned || t == models.ChatMemberTypeLeft
 	}
-	if active {
-		if _, err := b.remember(ctx, u.Chat, u.From); err != nil {
-			b.log.Error("remember chat", "chat_id", u.Chat.ID, "error", err)
+	if gone(u.NewChatMember.Type) {
+		if err := b.db.SetChatActive(ctx, u.Chat.ID, false); err != nil {
+			b.log.Error("deactivate chat", "chat_id", u.Chat.ID, "error", err)
+			return
 		}
+		b.log.Info("bot removed or blocked; deliveries to the chat stop", "chat_id", u.Chat.ID)
 		return
 	}
-	if err := b.db.SetChatActive(ctx, u.Chat.ID, false); err != nil {
-		b.log.Error("deactivate chat", "chat_id", u.Chat.ID, "error", err)
+	chat, _, err := b.remember(ctx, u.Chat, u.From)
+	if err != nil {
+		b.log.Error("remember chat", "chat_id", u.Chat.ID, "error", err)
 		return
 	}
-	b.log.Info("bot removed or blocked; deliveries to the chat stop", "chat_id", u.Chat.ID)
+	joined := gone(u.OldChatMember.Type)
+	if joined && (u.Chat.Type == models.ChatTypeGroup || u.Chat.Type == models.ChatTypeSupergroup) {
+		b.log.Info("bot added to a group; its deliveries resume", "chat_id", u.Chat.ID)
+		b.greetGroup(ctx, chat, u.From)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"html"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -21,28 +23,64 @@ const handlerTimeout = 30 * time.Second
 
 // request is one command being handled.
 type request struct {
-	chat   storage.Chat
-	user   models.User
-	loc    *locales.Localizer // the user's language (SPEC §7)
-	args   string
-	button bool // came from an inline button rather than typed
+	chat      storage.Chat
+	user      models.User
+	account   storage.User       // the user as stored: started, banned, granted
+	loc       *locales.Localizer // the chat's chosen language, else the user's (SPEC §7)
+	args      string
+	msgID     int  // the message that carried the command; 0 for a button
+	addressed bool // typed as /cmd@thisbot
+	button    bool // came from an inline button rather than typed
+	// answer is the callback query's answer when the command came from a
+	// button: refusals go there, as a notice over the chat, not into it.
+	answer *string
 }
 
-// command handles one command; private-only commands are refused in groups.
+func (r request) private() bool { return r.chat.Type == string(models.ChatTypePrivate) }
+
+// role says who may run a command.
+type role int
+
+const (
+	anyone     role = iota // /start, /help
+	configurer             // in a group only its administrators (asked of Telegram); in a private chat its user
+	botAdmin               // ADMIN_IDS, in a private chat with the bot
+)
+
+// command is one entry of the command table.
 type command struct {
-	run         func(b *Bot, ctx context.Context, r request)
-	privateOnly bool
+	run  func(b *Bot, ctx context.Context, r request)
+	role role
+	// sensitive commands carry a secret in their text: their message is
+	// deleted whatever becomes of the command.
+	sensitive bool
 }
 
-var commands = map[string]command{
-	"start":       {run: (*Bot).cmdStart},
-	"help":        {run: (*Bot).cmdHelp},
-	"newtoken":    {run: (*Bot).cmdNewToken, privateOnly: true},
-	"regenerate":  {run: (*Bot).cmdRegenerate, privateOnly: true},
-	"revoke":      {run: (*Bot).cmdRevoke, privateOnly: true},
-	"tokens":      {run: (*Bot).cmdTokens, privateOnly: true},
-	"subscribe":   {run: (*Bot).cmdSubscribe, privateOnly: true},
-	"unsubscribe": {run: (*Bot).cmdUnsubscribe, privateOnly: true},
+// commandTable maps command names to their handlers. It is built at run
+// time because handlers (/start's deep links, buttons) dispatch commands.
+func commandTable() map[string]command {
+	return map[string]command{
+		"start":       {run: (*Bot).cmdStart, role: anyone},
+		"help":        {run: (*Bot).cmdHelp, role: anyone},
+		"newtoken":    {run: (*Bot).cmdNewToken, role: configurer},
+		"regenerate":  {run: (*Bot).cmdRegenerate, role: configurer},
+		"revoke":      {run: (*Bot).cmdRevoke, role: configurer},
+		"revoke!":     {run: (*Bot).cmdRevokeConfirmed, role: configurer}, // the confirmation button
+		"tokens":      {run: (*Bot).cmdTokens, role: configurer},
+		"subscribe":   {run: (*Bot).cmdSubscribe, role: configurer},
+		"unsubscribe": {run: (*Bot).cmdUnsubscribe, role: configurer},
+		"secret":      {run: (*Bot).cmdSecret, role: configurer, sensitive: true},
+		"test":        {run: (*Bot).cmdTest, role: configurer},
+		"history":     {run: (*Bot).cmdHistory, role: configurer},
+		"mute":        {run: (*Bot).cmdMute, role: configurer},
+		"unmute":      {run: (*Bot).cmdUnmute, role: configurer},
+		"language":    {run: (*Bot).cmdLanguage, role: configurer},
+		"stats":       {run: (*Bot).cmdStats, role: botAdmin},
+		"queue":       {run: (*Bot).cmdQueue, role: botAdmin},
+		"ban":         {run: (*Bot).cmdBan, role: botAdmin},
+		"unban":       {run: (*Bot).cmdUnban, role: botAdmin},
+		"grant":       {run: (*Bot).cmdGrant, role: botAdmin},
+	}
 }
 
 // Specs: https://core.telegram.org/bots/api#update
@@ -54,6 +92,8 @@ func (b *Bot) handleUpdate(ctx context.Context, _ *tg.Bot, u *models.Update) {
 		b.handleMessage(ctx, u.Message)
 	case u.EditedMessage != nil:
 		b.handleEdited(ctx, u.EditedMessage)
+	case u.ChannelPost != nil:
+		b.handleChannelPost(ctx, u.ChannelPost)
 	case u.CallbackQuery != nil:
 		b.handleCallback(ctx, u.CallbackQuery)
 	case u.MyChatMember != nil:
@@ -62,34 +102,73 @@ func (b *Bot) handleUpdate(ctx context.Context, _ *tg.Bot, u *models.Update) {
 }
 
 // remember records the user and the chat an update came from and returns
-// the chat as stored. A new chat starts in the user's language.
-func (b *Bot) remember(ctx context.Context, chat models.Chat, from models.User) (storage.Chat, error) {
+// both as stored. A new chat starts in the user's language.
+func (b *Bot) remember(ctx context.Context, chat models.Chat, from models.User) (storage.Chat, storage.User, error) {
 	private := chat.Type == models.ChatTypePrivate
 	if err := b.db.UpsertUser(ctx, storage.User{
 		ID: from.ID, Username: from.Username, FirstName: from.FirstName,
 		LanguageCode: from.LanguageCode, Started: private,
 	}); err != nil {
-		return storage.Chat{}, err
+		return storage.Chat{}, storage.User{}, err
 	}
-	return b.db.EnsureChat(ctx, storage.Chat{
+	c, err := b.db.EnsureChat(ctx, storage.Chat{
 		ID: chat.ID, Type: string(chat.Type), Title: chat.Title, Language: locales.Normalize(from.LanguageCode),
 	})
+	if err != nil {
+		return storage.Chat{}, storage.User{}, err
+	}
+	u, err := b.db.UserByID(ctx, from.ID)
+	if err != nil {
+		return storage.Chat{}, storage.User{}, err
+	}
+	return c, u, nil
+}
+
+// localizer picks the language to answer in: the chat's /language choice,
+// else the language of whoever asked.
+func (b *Bot) localizer(chat storage.Chat, user models.User) *locales.Localizer {
+	if chat.LanguageSet {
+		return b.loc.For(chat.Language)
+	}
+	return b.loc.For(user.LanguageCode)
+}
+
+// chatLocalizer is the language of a chat the bot knows, for answers that
+// have no user to go by (channel posts, anonymous admins).
+func (b *Bot) chatLocalizer(ctx context.Context, chatID int64) *locales.Localizer {
+	if c, err := b.db.ChatByID(ctx, chatID); err == nil {
+		return b.loc.For(c.Language)
+	}
+	return b.loc.For(locales.Default)
 }
 
 func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
-	if m.From == nil || m.From.IsBot {
-		return // channel posts and other bots
-	}
-	cmd, args, ok := b.parseCommand(m.Text, m.Entities)
-	if !ok {
-		if m.Chat.Type == models.ChatTypePrivate && m.Text != "" && !strings.HasPrefix(m.Text, "/") {
-			b.remember(ctx, m.Chat, *m.From)
-			b.reply(ctx, m.Chat.ID, b.loc.For(m.From.LanguageCode).T("hint.not_command", nil), nil)
+	cmd, args, addressed, ok := b.parseCommand(m.Text, m.Entities)
+	if m.SenderChat != nil {
+		// An anonymous group admin, or someone writing as a channel: there
+		// is no person whose rights could be checked or whom a URL could
+		// be sent to.
+		if ok && (addressed || b.commands[cmd].run != nil) {
+			b.reply(ctx, m.Chat.ID, b.chatLocalizer(ctx, m.Chat.ID).T("error.anonymous", nil), nil)
 		}
 		return
 	}
-	chat, err := b.remember(ctx, m.Chat, *m.From)
-	r := request{chat: chat, user: *m.From, loc: b.loc.For(m.From.LanguageCode), args: args}
+	if m.From == nil || m.From.IsBot {
+		return // other bots
+	}
+	if !ok {
+		if m.Chat.Type == models.ChatTypePrivate && m.Text != "" && !strings.HasPrefix(m.Text, "/") {
+			chat, _, err := b.remember(ctx, m.Chat, *m.From)
+			if err != nil {
+				b.log.Error("remember chat", "chat_id", m.Chat.ID, "error", err)
+			}
+			b.reply(ctx, m.Chat.ID, b.localizer(chat, *m.From).T("hint.not_command", nil), nil)
+		}
+		return
+	}
+	chat, account, err := b.remember(ctx, m.Chat, *m.From)
+	r := request{chat: chat, user: *m.From, account: account, loc: b.localizer(chat, *m.From),
+		args: args, msgID: m.ID, addressed: addressed}
 	if err != nil {
 		b.log.Error("remember chat", "chat_id", m.Chat.ID, "error", err)
 		b.reply(ctx, m.Chat.ID, r.loc.T("error.internal", nil), nil)
@@ -98,38 +177,140 @@ func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
 	b.dispatch(ctx, cmd, r)
 }
 
-func (b *Bot) dispatch(ctx context.Context, cmd string, r request) {
-	c, ok := commands[cmd]
-	switch {
-	case !ok:
-		if r.chat.Type == string(models.ChatTypePrivate) {
-			b.reply(ctx, r.chat.ID, r.loc.T("error.unknown_command", nil), nil)
+// maxArgs bounds a command's argument; a longer one is refused, not cut
+// (a cut secret would silently break every signature).
+const maxArgs = 1024
+
+func (b *Bot) dispatch(ctx context.Context, name string, r request) {
+	c, known := b.commands[name]
+	if !known {
+		if r.private() || r.addressed {
+			b.notice(ctx, r, r.loc.T("error.unknown_command", nil))
 		}
-	case c.privateOnly && r.chat.Type != string(models.ChatTypePrivate):
-		b.reply(ctx, r.chat.ID, r.loc.T("error.private_only", nil), nil)
-	default:
-		c.run(b, ctx, r)
+		return
 	}
+	refuse := func(text string) {
+		if c.sensitive {
+			b.deleteMessage(ctx, r.chat.ID, r.msgID)
+		}
+		b.notice(ctx, r, text)
+	}
+	if r.account.Banned {
+		refuse(r.loc.T("error.banned", nil))
+		return
+	}
+	if len(r.args) > maxArgs {
+		refuse(r.loc.T("error.too_long", map[string]any{"Max": maxArgs}))
+		return
+	}
+	switch c.role {
+	case botAdmin:
+		if !b.isAdmin(r.user.ID) {
+			refuse(r.loc.T("error.admin_only", nil))
+			return
+		}
+		if !r.private() {
+			refuse(r.loc.T("error.admin_private", nil))
+			return
+		}
+	case configurer:
+		if !r.private() {
+			ok, err := b.isChatAdmin(ctx, r.chat.ID, r.user.ID)
+			if err != nil {
+				b.internalError(ctx, r, "getChatMember", err)
+				return
+			}
+			if !ok {
+				refuse(r.loc.T("error.group_admin_only", nil))
+				return
+			}
+		}
+	}
+	c.run(b, ctx, r)
+}
+
+// isAdmin tells a Herald administrator (ADMIN_IDS).
+func (b *Bot) isAdmin(userID int64) bool { return slices.Contains(b.cfg.AdminIDs, userID) }
+
+// isChatAdmin asks Telegram, every time, whether a user administers a
+// group: rights change, and a stale answer would let a demoted admin
+// configure the group.
+// Specs: https://core.telegram.org/bots/api#getchatmember
+func (b *Bot) isChatAdmin(ctx context.Context, chatID, userID int64) (bool, error) {
+	m, err := b.tg.GetChatMember(ctx, &tg.GetChatMemberParams{ChatID: chatID, UserID: userID})
+	if err != nil {
+		return false, err
+	}
+	return m.Type == models.ChatMemberTypeOwner || m.Type == models.ChatMemberTypeAdministrator, nil
+}
+
+// mayCreate applies ACCESS_MODE to creating webhooks.
+func (b *Bot) mayCreate(r request) bool {
+	switch b.cfg.AccessMode {
+	case AccessAdmins:
+		return b.isAdmin(r.user.ID)
+	case AccessInvite:
+		return b.isAdmin(r.user.ID) || r.account.Granted
+	}
+	return true
+}
+
+// accessDenied is what a user who may not create webhooks is told.
+func (b *Bot) accessDenied(r request) string {
+	if b.cfg.AccessMode == AccessAdmins {
+		return r.loc.T("access.admins_only", nil)
+	}
+	return r.loc.T("access.invite_only", nil)
+}
+
+// notice refuses a request: as the button's answer (a notice over the
+// chat) when it came from a button, else as a reply.
+func (b *Bot) notice(ctx context.Context, r request, text string) {
+	if r.button && r.answer != nil {
+		*r.answer = text
+		return
+	}
+	b.reply(ctx, r.chat.ID, text, nil)
+}
+
+// answer replies to a request in its chat.
+func (b *Bot) answer(ctx context.Context, r request, text string) {
+	b.reply(ctx, r.chat.ID, text, nil)
 }
 
 func (b *Bot) handleEdited(ctx context.Context, m *models.Message) {
-	if m.From == nil || m.Chat.Type != models.ChatTypePrivate {
+	if m.From == nil || m.From.IsBot || m.SenderChat != nil {
 		return
 	}
-	if _, _, ok := b.parseCommand(m.Text, m.Entities); ok {
-		b.reply(ctx, m.Chat.ID, b.loc.For(m.From.LanguageCode).T("hint.edited", nil), nil)
+	cmd, _, addressed, ok := b.parseCommand(m.Text, m.Entities)
+	if !ok {
+		return
+	}
+	if _, known := b.commands[cmd]; m.Chat.Type == models.ChatTypePrivate || addressed || known {
+		loc := b.loc.For(m.From.LanguageCode)
+		if c, err := b.db.ChatByID(ctx, m.Chat.ID); err == nil {
+			loc = b.localizer(c, *m.From)
+		}
+		b.reply(ctx, m.Chat.ID, loc.T("hint.edited", nil), nil)
 	}
 }
 
-// maxArgs bounds what a command argument may be; longer text is cut.
-const maxArgs = 256
+// handleChannelPost answers a command posted in a channel: a post has no
+// author whose rights could be checked, so channels are not configured
+// with commands.
+func (b *Bot) handleChannelPost(ctx context.Context, m *models.Message) {
+	if _, _, _, ok := b.parseCommand(m.Text, m.Entities); !ok {
+		return
+	}
+	b.reply(ctx, m.Chat.ID, b.chatLocalizer(ctx, m.Chat.ID).T("error.channel", nil), nil)
+}
 
 // parseCommand splits "/cmd@bot args". It reports ok=false for text that is
 // not a command and for a command addressed to another bot (which is
-// ignored, not answered).
-func (b *Bot) parseCommand(text string, entities []models.MessageEntity) (cmd, args string, ok bool) {
+// ignored, not answered); addressed tells "/cmd@thisbot".
+func (b *Bot) parseCommand(text string, entities []models.MessageEntity) (cmd, args string, addressed, ok bool) {
 	if !strings.HasPrefix(text, "/") {
-		return "", "", false
+		return "", "", false, false
 	}
 	// Telegram marks commands with a bot_command entity at offset 0; its
 	// length is in UTF-16 units.
@@ -147,14 +328,11 @@ func (b *Bot) parseCommand(text string, entities []models.MessageEntity) (cmd, a
 	cmd, args = text[1:end], strings.TrimSpace(text[end:])
 	if at := strings.IndexByte(cmd, '@'); at >= 0 {
 		if !strings.EqualFold(cmd[at+1:], b.botUsername()) {
-			return "", "", false
+			return "", "", false, false
 		}
-		cmd = cmd[:at]
+		cmd, addressed = cmd[:at], true
 	}
-	if len(args) > maxArgs {
-		args = args[:maxArgs]
-	}
-	return strings.ToLower(cmd), args, cmd != ""
+	return strings.ToLower(cmd), args, addressed, cmd != ""
 }
 
 // utf16Prefix converts a length in UTF-16 code units at the start of s to bytes.
@@ -177,191 +355,77 @@ func webhookName(args string) (string, bool) {
 	return name, nameRE.MatchString(name)
 }
 
-func (b *Bot) cmdStart(ctx context.Context, r request) {
-	b.reply(ctx, r.chat.ID, r.loc.T("start.greeting", map[string]any{"Name": html.EscapeString(r.user.FirstName)}), nil)
+// splitFirst splits args into its first word and the rest, the rest's
+// inner spaces kept.
+func splitFirst(args string) (first, rest string) {
+	args = strings.TrimSpace(args)
+	i := strings.IndexAny(args, " \t\n")
+	if i < 0 {
+		return args, ""
+	}
+	return args[:i], strings.TrimLeft(args[i:], " \t")
 }
 
-func (b *Bot) cmdHelp(ctx context.Context, r request) {
-	b.reply(ctx, r.chat.ID, r.loc.T("help.text", nil), nil)
+// badName answers an invalid name, shown cut and escaped.
+func (b *Bot) badName(ctx context.Context, r request, name string) {
+	b.answer(ctx, r, r.loc.T("error.name_invalid", map[string]any{"Name": html.EscapeString(truncate(name, 40))}))
 }
 
-func (b *Bot) hookURL(token string) string { return b.cfg.PublicURL + "/hook/" + token }
-
-func (b *Bot) cmdNewToken(ctx context.Context, r request) {
-	if strings.TrimSpace(r.args) == "" {
-		b.reply(ctx, r.chat.ID, r.loc.T("newtoken.usage", nil), nil)
-		return
+// callbackData makes a button's data: "cmd args". In a group a button
+// works only for the one it was offered to, so it carries their id.
+func callbackData(r request, cmd, args string) string {
+	data := cmd
+	if args != "" {
+		data += " " + args
 	}
-	name, ok := webhookName(r.args)
-	if !ok {
-		b.reply(ctx, r.chat.ID, r.loc.T("error.name_invalid", map[string]any{"Name": html.EscapeString(truncate(name, 40))}), nil)
-		return
+	if !r.private() {
+		data += "|" + strconv.FormatInt(r.user.ID, 10)
 	}
-	token := storage.NewToken()
-	wh, err := b.db.CreateWebhook(ctx, r.user.ID, name, storage.HashToken(token), r.chat.ID)
-	switch {
-	case errors.Is(err, storage.ErrDuplicate):
-		b.reply(ctx, r.chat.ID, r.loc.T("newtoken.exists", map[string]any{"Name": name}), nil)
-		return
-	case err != nil:
-		b.internalError(ctx, r, "create webhook", err)
-		return
-	}
-	b.log.Info("webhook created", "webhook_id", wh.ID, "user_id", r.user.ID)
-	b.reply(ctx, r.chat.ID, r.loc.T("newtoken.created", map[string]any{"Name": name, "URL": html.EscapeString(b.hookURL(token))}), nil)
+	return data
 }
 
-// ownWebhook resolves the webhook a command names, or offers the user's
-// webhooks as buttons when the name is missing. ok=false means the user has
-// been answered already.
-func (b *Bot) ownWebhook(ctx context.Context, r request, cmd string) (storage.Webhook, bool) {
-	if strings.TrimSpace(r.args) == "" {
-		b.offerWebhooks(ctx, r, cmd)
-		return storage.Webhook{}, false
+// say sends a message and reports whether Telegram took it.
+func (b *Bot) say(ctx context.Context, chatID int64, text string, kb models.ReplyMarkup) error {
+	params := &tg.SendMessageParams{
+		ChatID:             chatID,
+		Text:               text,
+		ParseMode:          models.ParseModeHTML,
+		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()},
+		ReplyMarkup:        kb,
 	}
-	name, ok := webhookName(r.args)
-	if !ok {
-		b.reply(ctx, r.chat.ID, r.loc.T("error.name_invalid", map[string]any{"Name": html.EscapeString(truncate(name, 40))}), nil)
-		return storage.Webhook{}, false
+	// Paced like reply (send.go): the bot-wide rate, and the chat's
+	// notifications yield to it.
+	if err := b.pace.wait(ctx); err != nil {
+		return err
 	}
-	wh, err := b.db.WebhookByName(ctx, r.user.ID, name)
-	if errors.Is(err, storage.ErrNotFound) {
-		b.reply(ctx, r.chat.ID, r.loc.T("error.not_found", map[string]any{"Name": name}), nil)
-		return storage.Webhook{}, false
-	}
-	if err != nil {
-		b.internalError(ctx, r, "webhook by name", err)
-		return storage.Webhook{}, false
-	}
-	return wh, true
+	defer b.replied(ctx, chatID, chatTypeOf(chatID))
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	_, err := b.tg.SendMessage(ctx, params)
+	return err
 }
 
-// offerWebhooks answers a command without its argument with one button per
-// webhook of the user, each running the command for it.
-func (b *Bot) offerWebhooks(ctx context.Context, r request, cmd string) {
-	list, err := b.db.WebhooksByOwner(ctx, r.user.ID)
-	if err != nil {
-		b.internalError(ctx, r, "list webhooks", err)
-		return
+// deleteMessage deletes a message if the bot may (any in a private chat;
+// in a group only as an administrator) and reports whether it did.
+// Specs: https://core.telegram.org/bots/api#deletemessage
+func (b *Bot) deleteMessage(ctx context.Context, chatID int64, msgID int) bool {
+	if msgID == 0 {
+		return false
 	}
-	if len(list) == 0 {
-		b.reply(ctx, r.chat.ID, r.loc.T("pick.none", nil), nil)
-		return
+	if _, err := b.tg.DeleteMessage(ctx, &tg.DeleteMessageParams{ChatID: chatID, MessageID: msgID}); err != nil {
+		b.log.Debug("delete message", "chat_id", chatID, "error", err)
+		return false
 	}
-	rows := make([][]models.InlineKeyboardButton, 0, len(list))
-	for _, w := range list {
-		rows = append(rows, []models.InlineKeyboardButton{{Text: w.Name, CallbackData: cmd + " " + w.Name}})
-	}
-	b.reply(ctx, r.chat.ID, r.loc.T("pick.webhook", nil), &models.InlineKeyboardMarkup{InlineKeyboard: rows})
-}
-
-func (b *Bot) cmdRegenerate(ctx context.Context, r request) {
-	wh, ok := b.ownWebhook(ctx, r, "regenerate")
-	if !ok {
-		return
-	}
-	token := storage.NewToken()
-	if err := b.db.RegenerateToken(ctx, wh.ID, storage.HashToken(token)); err != nil {
-		b.internalError(ctx, r, "regenerate", err)
-		return
-	}
-	b.log.Info("webhook token regenerated", "webhook_id", wh.ID, "user_id", r.user.ID)
-	b.reply(ctx, r.chat.ID, r.loc.T("regenerate.done", map[string]any{"Name": wh.Name, "URL": html.EscapeString(b.hookURL(token))}), nil)
-}
-
-// cmdRevoke deletes at once when typed with a name; from a button it asks
-// first (a stray tap should not delete a webhook).
-func (b *Bot) cmdRevoke(ctx context.Context, r request) {
-	wh, ok := b.ownWebhook(ctx, r, "revoke")
-	if !ok {
-		return
-	}
-	if r.button {
-		kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{
-			{Text: r.loc.T("button.confirm_revoke", nil), CallbackData: "revoke! " + wh.Name},
-			{Text: r.loc.T("button.cancel", nil), CallbackData: "cancel"},
-		}}}
-		b.reply(ctx, r.chat.ID, r.loc.T("revoke.confirm", map[string]any{"Name": wh.Name}), kb)
-		return
-	}
-	b.revoke(ctx, r, wh)
-}
-
-func (b *Bot) revoke(ctx context.Context, r request, wh storage.Webhook) {
-	if err := b.db.DeleteWebhook(ctx, wh.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		b.internalError(ctx, r, "delete webhook", err)
-		return
-	}
-	b.log.Info("webhook revoked", "webhook_id", wh.ID, "user_id", r.user.ID)
-	b.reply(ctx, r.chat.ID, r.loc.T("revoke.done", map[string]any{"Name": wh.Name}), nil)
-}
-
-func (b *Bot) cmdTokens(ctx context.Context, r request) {
-	list, err := b.db.WebhooksByOwner(ctx, r.user.ID)
-	if err != nil {
-		b.internalError(ctx, r, "list webhooks", err)
-		return
-	}
-	if len(list) == 0 {
-		b.reply(ctx, r.chat.ID, r.loc.T("tokens.empty", nil), nil)
-		return
-	}
-	var sb strings.Builder
-	sb.WriteString(r.loc.T("tokens.header", nil))
-	rows := make([][]models.InlineKeyboardButton, 0, len(list))
-	for _, w := range list {
-		last := r.loc.T("tokens.never", nil)
-		if w.LastEventAt != nil {
-			last = w.LastEventAt.UTC().Format("2006-01-02 15:04 UTC")
-		}
-		sb.WriteString("\n")
-		sb.WriteString(r.loc.T("tokens.item", map[string]any{"Name": w.Name, "Chats": r.loc.N("tokens.chats", w.Chats, nil), "Last": last}))
-		rows = append(rows, []models.InlineKeyboardButton{
-			{Text: w.Name + " · " + r.loc.T("button.regenerate", nil), CallbackData: "regenerate " + w.Name},
-			{Text: w.Name + " · " + r.loc.T("button.revoke", nil), CallbackData: "revoke " + w.Name},
-		})
-	}
-	b.reply(ctx, r.chat.ID, sb.String(), &models.InlineKeyboardMarkup{InlineKeyboard: rows})
-}
-
-func (b *Bot) cmdSubscribe(ctx context.Context, r request) {
-	wh, ok := b.ownWebhook(ctx, r, "subscribe")
-	if !ok {
-		return
-	}
-	created, err := b.db.Subscribe(ctx, wh.ID, r.chat.ID, r.user.ID)
-	if err != nil {
-		b.internalError(ctx, r, "subscribe", err)
-		return
-	}
-	key := "subscribe.done"
-	if !created {
-		key = "subscribe.already"
-	}
-	b.reply(ctx, r.chat.ID, r.loc.T(key, map[string]any{"Name": wh.Name}), nil)
-}
-
-func (b *Bot) cmdUnsubscribe(ctx context.Context, r request) {
-	wh, ok := b.ownWebhook(ctx, r, "unsubscribe")
-	if !ok {
-		return
-	}
-	removed, err := b.db.Unsubscribe(ctx, wh.ID, r.chat.ID)
-	if err != nil {
-		b.internalError(ctx, r, "unsubscribe", err)
-		return
-	}
-	key := "unsubscribe.done"
-	if !removed {
-		key = "unsubscribe.not_subscribed"
-	}
-	b.reply(ctx, r.chat.ID, r.loc.T(key, map[string]any{"Name": wh.Name}), nil)
+	return true
 }
 
 func (b *Bot) internalError(ctx context.Context, r request, op string, err error) {
 	b.log.Error("command failed", "op", op, "chat_id", r.chat.ID, "user_id", r.user.ID, "error", err)
-	b.reply(ctx, r.chat.ID, r.loc.T("error.internal", nil), nil)
+	b.answer(ctx, r, r.loc.T("error.internal", nil))
 }
+
+// isNotFound tells storage's not-found.
+func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {
@@ -374,3 +438,6 @@ func truncate(s string, n int) string {
 }
 
 func utf8RuneStart(c byte) bool { return c&0xC0 != 0x80 }
+
+// fmtTime shows a moment to people: UTC, to the minute.
+func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }

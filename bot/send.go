@@ -40,7 +40,36 @@ type SendError struct {
 	Kind       Failure
 	RetryAfter time.Duration
 	MigratedTo int64
-	Err        error
+	// Gone says why a chat is gone (FailureChatGone): GoneBlocked,
+	// GoneKicked, GoneNotFound, GoneDeactivated or GoneOther.
+	Gone string
+	Err  error
+}
+
+// Why a chat is gone, as SendError.Gone and storage.ChatGone.Reason say it.
+const (
+	GoneBlocked     = "blocked"     // a user blocked the bot
+	GoneKicked      = "kicked"      // the bot was removed from a group or channel
+	GoneNotFound    = "not_found"   // Telegram does not know the chat (any more)
+	GoneDeactivated = "deactivated" // the user deleted their account
+	GoneOther       = "other"
+)
+
+// goneReason reads why a chat is gone from Telegram's description, the only
+// place Telegram says it (the error code is 403 or 400 for all of them).
+func goneReason(err error) string {
+	s := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(s, "blocked by the user"):
+		return GoneBlocked
+	case strings.Contains(s, "kicked"), strings.Contains(s, "not a member"), strings.Contains(s, "chat was deleted"):
+		return GoneKicked
+	case strings.Contains(s, "deactivated"):
+		return GoneDeactivated
+	case strings.Contains(s, "chat not found"):
+		return GoneNotFound
+	}
+	return GoneOther
 }
 
 func (e *SendError) Error() string { return "bot: send: " + e.Err.Error() }
@@ -58,11 +87,11 @@ func classify(err error) *SendError {
 	case errors.As(err, &migrate):
 		return &SendError{Kind: FailureMigrated, MigratedTo: int64(migrate.MigrateToChatID), Err: err}
 	case errors.Is(err, tg.ErrorForbidden):
-		return &SendError{Kind: FailureChatGone, Err: err}
+		return &SendError{Kind: FailureChatGone, Gone: goneReason(err), Err: err}
 	case errors.Is(err, tg.ErrorBadRequest):
 		// "chat not found" is the one 400 that is about the chat, not the message.
 		if strings.Contains(strings.ToLower(err.Error()), "chat not found") {
-			return &SendError{Kind: FailureChatGone, Err: err}
+			return &SendError{Kind: FailureChatGone, Gone: GoneNotFound, Err: err}
 		}
 		return &SendError{Kind: FailureRejected, Err: err}
 	case errors.Is(err, tg.ErrorUnauthorized), errors.Is(err, tg.ErrorNotFound):
@@ -77,9 +106,14 @@ func classify(err error) *SendError {
 }
 
 // Send delivers a rendered notification and returns Telegram's message id.
-// A failure is a *SendError.
+// It first waits for a slot of the bot-wide rate (Limits.Global, shared by
+// every process on the database); pacing each chat is the queue's part
+// (Limits.ChatInterval). A failure is a *SendError.
 // Specs: https://core.telegram.org/bots/api#sendmessage
 func (b *Bot) Send(ctx context.Context, chatID int64, msg agent.Message) (int64, error) {
+	if err := b.pace.wait(ctx); err != nil {
+		return 0, &SendError{Kind: FailureRetry, Err: err}
+	}
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
 	params := &tg.SendMessageParams{
@@ -102,9 +136,27 @@ func (b *Bot) Send(ctx context.Context, chatID int64, msg agent.Message) (int64,
 	return int64(m.ID), nil
 }
 
+// Limits are the flood limits the bot keeps (Config.Limits with defaults).
+func (b *Bot) Limits() Limits { return b.limits }
+
+// replied makes a chat's queued notifications yield to a reply that just
+// went there, so that together they stay within the chat's limit.
+func (b *Bot) replied(ctx context.Context, chatID int64, chatType string) {
+	if d := b.limits.ChatInterval(chatType); d > 0 {
+		if err := b.db.PaceChat(ctx, chatID, time.Now().Add(d)); err != nil {
+			b.log.Debug("pace chat after reply", "chat_id", chatID, "error", err)
+		}
+	}
+}
+
 // reply answers a command. Replies go straight to Telegram, ahead of any
-// queued notifications (SPEC §8).
+// queued notifications (SPEC §8): they wait only for a slot of the bot-wide
+// rate, which the queue's workers reserve at most a few at a time.
 func (b *Bot) reply(ctx context.Context, chatID int64, text string, kb *models.InlineKeyboardMarkup) {
+	if err := b.pace.wait(ctx); err != nil {
+		return
+	}
+	defer b.replied(ctx, chatID, chatTypeOf(chatID))
 	params := &tg.SendMessageParams{
 		ChatID:             chatID,
 		Text:               text,
@@ -119,4 +171,13 @@ func (b *Bot) reply(ctx context.Context, chatID int64, text string, kb *models.I
 	if _, err := b.tg.SendMessage(ctx, params); err != nil {
 		b.log.Warn("reply failed", "chat_id", chatID, "error", redact(err.Error(), b.cfg.Token))
 	}
+}
+
+// chatTypeOf tells a private chat (a user's id, positive) from a group or
+// channel (negative ids), which is all pacing needs to know.
+func chatTypeOf(chatID int64) string {
+	if chatID > 0 {
+		return "private"
+	}
+	return "group"
 }

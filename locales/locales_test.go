@@ -205,3 +205,27 @@ func TestLocalizer_T(t *testing.T) {
 		t.Errorf("missing id rendered %q", got)
 	}
 }
+
+// TestLocalizer_RussianPlurals: CLDR's forms for the counts the bot shows
+// (1 событие, 2 события, 5 событий).
+func TestLocalizer_RussianPlurals(t *testing.T) {
+	ru := MustNew().For("ru")
+	tests := []struct {
+		id    string
+		count int
+		want  string
+	}{
+		{"count.events", 1, "1 событие"}, {"count.events", 2, "2 события"}, {"count.events", 5, "5 событий"},
+		{"count.events", 11, "11 событий"}, {"count.events", 21, "21 событие"}, {"count.events", 104, "104 события"},
+		{"count.webhooks", 1, "1 вебхук"}, {"count.webhooks", 3, "3 вебхука"}, {"count.webhooks", 20, "20 вебхуков"},
+		{"duration.hours", 1, "1 час"}, {"duration.hours", 2, "2 часа"}, {"duration.hours", 12, "12 часов"},
+		{"duration.minutes", 1, "1 минута"}, {"duration.minutes", 30, "30 минут"}, {"duration.minutes", 22, "22 минуты"},
+		{"duration.days", 1, "1 день"}, {"duration.days", 7, "7 дней"}, {"duration.days", 3, "3 дня"},
+		{"history.attempts", 3, "(3 попытки)"}, {"history.attempts", 5, "(5 попыток)"},
+	}
+	for _, tt := range tests {
+		if got := ru.N(tt.id, tt.count, nil); got != tt.want {
+			t.Errorf("%s %d: got %q, want %q", tt.id, tt.count, got, tt.want)
+		}
+	}
+}

@@ -25,8 +25,11 @@ import (
 )
 
 // Sender delivers a rendered message to a chat. Failures are *bot.SendError.
+// Send keeps the bot-wide rate itself; Limits tells the relay how to pace
+// each chat.
 type Sender interface {
 	Send(ctx context.Context, chatID int64, msg agent.Message) (int64, error)
+	Limits() bot.Limits
 }
 
 // Summarizer turns an event into a notification in a language; it never
@@ -37,17 +40,27 @@ type Summarizer interface {
 
 // Config tunes the pipeline.
 type Config struct {
-	Workers int           // deliveries in flight at once
-	Batch   int           // deliveries claimed per query
-	Lease   time.Duration // how long a claim is held before another worker may take it
-	Poll    time.Duration // the safety-net poll; the doorbell is what normally starts work
-	MaxAge  time.Duration // how long a failing delivery is retried before it fails
+	Workers int // deliveries in flight at once
+	Batch   int // deliveries claimed per query
+	// Lease is how long a claim holds without renewal; the holder renews it
+	// every Lease/3 while it works, so it bounds how long a crashed
+	// process's deliveries wait before another process takes them.
+	Lease  time.Duration
+	Poll   time.Duration // the safety-net poll; the doorbell is what normally starts work
+	MaxAge time.Duration // how long a failing delivery is retried before it fails
 	// RetryBase is the first backoff after a transient failure; it doubles
 	// per attempt up to ten minutes.
 	RetryBase time.Duration
 	// Work bounds one delivery (summary and send); it should exceed the LLM
-	// timeout and stay below Lease.
+	// timeout.
 	Work time.Duration
+	// FoldAfter: when a chat's backlog would take longer than this to go
+	// out within Telegram's limits, its pending events are folded into one
+	// digest message. 0 means 90s; negative turns folding off.
+	FoldAfter time.Duration
+	// FoldMin is the least backlog worth a digest (default 3); FoldMax the
+	// most events one digest folds (default 1000; the rest go in the next).
+	FoldMin, FoldMax int
 }
 
 func (c *Config) defaults() {
@@ -60,8 +73,8 @@ func (c *Config) defaults() {
 	if c.Work <= 0 {
 		c.Work = time.Minute
 	}
-	if c.Lease <= c.Work {
-		c.Lease = c.Work + 30*time.Second
+	if c.Lease <= 0 {
+		c.Lease = 15 * time.Second
 	}
 	if c.Poll <= 0 {
 		c.Poll = 2 * time.Second
@@ -72,28 +85,47 @@ func (c *Config) defaults() {
 	if c.RetryBase <= 0 {
 		c.RetryBase = 5 * time.Second
 	}
+	if c.FoldAfter == 0 {
+		c.FoldAfter = 90 * time.Second
+	}
+	if c.FoldMin <= 0 {
+		c.FoldMin = 3
+	}
+	if c.FoldMax <= 0 {
+		c.FoldMax = 1000
+	}
+	c.FoldMin = max(c.FoldMin, 2)
+	c.FoldMax = max(c.FoldMax, c.FoldMin)
 }
 
 // Relay runs the workers.
 type Relay struct {
-	db    *storage.DB
-	sum   Summarizer
-	send  Sender
-	loc   *locales.Bundle
-	log   *slog.Logger
-	cfg   Config
-	owner string
-	bell  chan struct{}
-	sf    singleflight.Group
+	db     *storage.DB
+	sum    Summarizer
+	send   Sender
+	limits bot.Limits
+	loc    *locales.Bundle
+	log    *slog.Logger
+	cfg    Config
+	owner  string
+	bell   chan struct{}
+	sf     singleflight.Group
+
+	noticesDue chan struct{} // a notice was queued by this process
+
+	depthMu sync.Mutex
+	depth   int       // the queue's depth, for folding decisions
+	depthAt time.Time // when depth was counted
 }
 
 // New makes a Relay.
 func New(db *storage.DB, sum Summarizer, send Sender, loc *locales.Bundle, log *slog.Logger, cfg Config) *Relay {
 	cfg.defaults()
 	return &Relay{
-		db: db, sum: sum, send: send, loc: loc, log: log, cfg: cfg,
-		owner: leaseOwner(),
-		bell:  make(chan struct{}, 1),
+		db: db, sum: sum, send: send, limits: send.Limits(), loc: loc, log: log, cfg: cfg,
+		owner:      leaseOwner(),
+		bell:       make(chan struct{}, 1),
+		noticesDue: make(chan struct{}, 1),
 	}
 }
 
@@ -114,6 +146,11 @@ func (r *Relay) Wake() {
 	}
 }
 
+// wakeAt rings the doorbell at t: a chat's pacing or a retry comes due then.
+func (r *Relay) wakeAt(t time.Time) {
+	time.AfterFunc(max(time.Until(t), 0), r.Wake)
+}
+
 // Run claims and processes deliveries until ctx ends, then waits for the
 // deliveries in flight (each bounded by Config.Work). Leases cover whatever
 // a crash leaves behind.
@@ -129,32 +166,52 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	sem := make(chan struct{}, r.cfg.Workers)
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	// In-flight work is not cut off by shutdown: it finishes within Work.
+	// In-flight work is not cut off by shutdown: it finishes within Work,
+	// its leases renewed until then.
 	workCtx := context.WithoutCancel(ctx)
+	renewCtx, stopRenew := context.WithCancel(workCtx)
+	renewDone := make(chan struct{})
+	go func() { defer close(renewDone); r.renew(renewCtx) }()
+	defer func() { wg.Wait(); stopRenew(); <-renewDone }()
+
+	start := func(fn func(ctx context.Context)) {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done(); r.Wake() }()
+			dctx, cancel := context.WithTimeout(workCtx, r.cfg.Work)
+			defer cancel()
+			fn(dctx)
+		}()
+	}
 	poll := time.NewTicker(r.cfg.Poll)
 	defer poll.Stop()
+	checkNotices := true // at start: whatever an earlier run left
 	for {
 		free := r.cfg.Workers - len(sem)
+		asked := min(free, r.cfg.Batch)
 		var claimed []storage.Delivery
 		if free > 0 {
 			var err error
-			claimed, err = r.db.ClaimDeliveries(ctx, r.owner, r.cfg.Lease, min(free, r.cfg.Batch))
+			claimed, err = r.db.ClaimDeliveries(ctx, r.owner, r.cfg.Lease, asked)
 			if err != nil && ctx.Err() == nil {
 				r.log.Warn("claim deliveries", "error", err)
 			}
 		}
 		for _, d := range claimed {
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done(); r.Wake() }()
-				dctx, cancel := context.WithTimeout(workCtx, r.cfg.Work)
-				defer cancel()
-				r.process(dctx, d)
-			}()
+			start(func(ctx context.Context) { r.process(ctx, d) })
 		}
-		if len(claimed) > 0 && len(claimed) == min(free, r.cfg.Batch) {
+		if free -= len(claimed); free > 0 && checkNotices {
+			notices, err := r.db.ClaimNotices(ctx, r.owner, r.cfg.Lease, free)
+			if err != nil && ctx.Err() == nil {
+				r.log.Warn("claim notices", "error", err)
+			}
+			checkNotices = err != nil || len(notices) == free
+			for _, n := range notices {
+				start(func(ctx context.Context) { r.processNotice(ctx, n) })
+			}
+		}
+		if len(claimed) > 0 && len(claimed) == asked {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -164,22 +221,49 @@ func (r *Relay) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-r.bell:
+		case <-r.noticesDue:
+			checkNotices = true
 		case <-poll.C:
+			checkNotices = true
 		}
 	}
 }
 
-// process delivers one event to one chat and records what happened.
+// renew keeps this process's leases alive until ctx ends.
+func (r *Relay) renew(ctx context.Context) {
+	t := time.NewTicker(r.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := r.db.RenewLeases(ctx, r.owner, r.cfg.Lease); err != nil && ctx.Err() == nil {
+			r.log.Warn("renew leases", "error", err)
+		}
+	}
+}
+
+// process delivers one event to one chat, or, when the chat's backlog is a
+// storm, a digest of its pending events, and records what happened.
 func (r *Relay) process(ctx context.Context, d storage.Delivery) {
 	log := r.log.With("event_id", d.EventID, "chat_id", d.ChatID, "attempt", d.Attempts)
+	chat, backlog, err := r.db.ChatWithBacklog(ctx, d.ChatID)
+	if err != nil {
+		r.retry(ctx, log, d, fmt.Errorf("load chat: %w", err))
+		return
+	}
+	interval := r.limits.ChatInterval(chat.Type)
+	fold := r.storm(ctx, backlog, interval)
+	if fold {
+		if r.deliverDigest(ctx, log, d, chat, interval, backlog) {
+			return
+		}
+	}
 	ev, err := r.db.EventForDelivery(ctx, d.EventID)
 	if err != nil {
 		r.retry(ctx, log, d, fmt.Errorf("load event: %w", err))
-		return
-	}
-	chat, err := r.db.ChatByID(ctx, d.ChatID)
-	if err != nil {
-		r.retry(ctx, log, d, fmt.Errorf("load chat: %w", err))
 		return
 	}
 	n, err := r.notification(ctx, ev, chat.Language)
@@ -188,28 +272,65 @@ func (r *Relay) process(ctx context.Context, d storage.Delivery) {
 		return
 	}
 	msgID, err := r.send.Send(ctx, d.ChatID, agent.Render(n, r.loc))
+	r.outcome(ctx, log, []storage.Delivery{d}, interval, backlog, msgID, err)
+}
+
+// outcome records what became of a message that carried dls (one delivery,
+// or the deliveries a digest folded, the chat's oldest first).
+func (r *Relay) outcome(ctx context.Context, log *slog.Logger, dls []storage.Delivery, interval time.Duration, backlog int, msgID int64, err error) {
+	d, rest := dls[0], dls[1:]
 	if err == nil {
-		if err := r.db.CompleteDelivery(ctx, d, msgID); err != nil {
+		var next time.Time
+		if interval > 0 {
+			next = time.Now().Add(interval)
+		}
+		if err := r.db.CompleteDeliveries(ctx, dls, msgID, next); err != nil {
 			log.Warn("record delivery", "error", err)
 			return
 		}
-		log.Debug("delivered", "message_id", msgID)
+		if backlog > len(dls) && !next.IsZero() {
+			r.wakeAt(next) // the chat's next message is due then
+		}
+		log.Debug("delivered", "message_id", msgID, "events", len(dls))
 		return
 	}
 	var se *bot.SendError
 	if !errors.As(err, &se) {
 		se = &bot.SendError{Kind: bot.FailureRetry, Err: err}
 	}
+	if se.Kind != bot.FailureChatGone {
+		// A digest that did not go out unfolds: its events wait behind
+		// the chat's oldest again.
+		r.record(log, r.db.ReleaseDeliveries(ctx, rest))
+	}
 	switch se.Kind {
 	case bot.FailureRateLimited:
 		// Telegram said when; it is not the message's fault.
 		log.Info("rate limited by telegram", "retry_after", se.RetryAfter)
-		r.record(log, r.db.RetryDelivery(ctx, d, r.db.Now().Add(se.RetryAfter), "telegram: too many requests", false))
-	case bot.FailureChatGone, bot.FailureMigrated:
-		log.Warn("chat unreachable; its deliveries stop", "error", se.Err)
-		r.record(log, r.db.SetChatActive(ctx, d.ChatID, false))
-		r.record(log, r.db.FailDelivery(ctx, d, "chat unreachable: "+se.Err.Error()))
+		at := r.db.Now().Add(se.RetryAfter)
+		r.record(log, r.db.RetryDelivery(ctx, d, at, "telegram: too many requests", false))
+		r.wakeAt(at)
+	case bot.FailureChatGone:
+		log.Warn("chat unreachable; its deliveries stop and the owners are told", "error", se.Err, "reason", se.Gone)
+		n, err := r.db.StopChat(ctx, d, "chat unreachable: "+se.Err.Error(), se.Gone)
+		r.record(log, err)
+		if n > 0 {
+			select {
+			case r.noticesDue <- struct{}{}:
+			default:
+			}
+		}
+	case bot.FailureMigrated:
+		log.Info("group became a supergroup; its deliveries follow", "to_chat_id", se.MigratedTo)
+		r.record(log, r.db.MigrateChat(ctx, d.ChatID, se.MigratedTo, &d))
+		r.Wake()
 	case bot.FailureRejected:
+		if len(rest) > 0 {
+			// Telegram refused the digest itself: send the events one by one.
+			log.Error("telegram rejected a digest", "error", se.Err)
+			r.retry(ctx, log, d, se)
+			return
+		}
 		log.Error("telegram rejected the message", "error", se.Err)
 		r.record(log, r.db.FailDelivery(ctx, d, "rejected by telegram: "+se.Err.Error()))
 	default:
@@ -226,10 +347,16 @@ func (r *Relay) retry(ctx context.Context, log *slog.Logger, d storage.Delivery,
 		r.record(log, r.db.FailDelivery(ctx, d, "gave up after "+r.cfg.MaxAge.String()+": "+cause.Error()))
 		return
 	}
-	wait := min(r.cfg.RetryBase<<min(d.Attempts-1, 20), 10*time.Minute)
-	wait = wait*4/5 + time.Duration(rand.Int64N(int64(wait)*2/5+1))
+	wait := backoff(r.cfg.RetryBase, d.Attempts)
 	log.Warn("delivery failed, will retry", "error", cause, "in", wait)
 	r.record(log, r.db.RetryDelivery(ctx, d, now.Add(wait), cause.Error(), true))
+	r.wakeAt(now.Add(wait))
+}
+
+// backoff is base doubling per attempt up to ten minutes, jittered ±20 %.
+func backoff(base time.Duration, attempts int) time.Duration {
+	wait := min(base<<min(max(attempts-1, 0), 20), 10*time.Minute)
+	return wait*4/5 + time.Duration(rand.Int64N(int64(wait)*2/5+1))
 }
 
 func (r *Relay) record(log *slog.Logger, err error) {
@@ -239,13 +366,38 @@ func (r *Relay) record(log *slog.Logger, err error) {
 	}
 }
 
+// storm reports whether a chat's backlog is a storm worth folding:
+// the time its pending events would take to go out, at the chat's own limit
+// or at the bot's (behind every other chat's backlog), exceeds FoldAfter.
+func (r *Relay) storm(ctx context.Context, backlog int, interval time.Duration) bool {
+	if r.cfg.FoldAfter < 0 || backlog < r.cfg.FoldMin {
+		return false
+	}
+	wait := time.Duration(backlog) * interval
+	if g := r.limits.GlobalRate(); g > 0 {
+		wait = max(wait, time.Duration(float64(r.queueDepth(ctx))/g*float64(time.Second)))
+	}
+	return wait > r.cfg.FoldAfter
+}
+
+// queueDepth is the number of pending deliveries, counted at most once a
+// second.
+func (r *Relay) queueDepth(ctx context.Context) int {
+	r.depthMu.Lock()
+	defer r.depthMu.Unlock()
+	if time.Since(r.depthAt) < time.Second {
+		return r.depth
+	}
+	if n, err := r.db.PendingDeliveries(ctx); err == nil {
+		r.depth, r.depthAt = n, time.Now()
+	}
+	return r.depth
+}
+
 // notification returns the event's notification in lang, made once: it is
 // read back from the database when a retry, a restart or another chat of
 // the same language already made it.
 func (r *Relay) notification(ctx context.Context, ev storage.QueuedEvent, lang string) (agent.Notification, error) {
-	if n, err := r.storedNotification(ctx, ev.ID, lang); !errors.Is(err, storage.ErrNotFound) {
-		return n, err
-	}
 	v, err, _ := r.sf.Do(ev.ID+"/"+lang, func() (any, error) {
 		if n, err := r.storedNotification(ctx, ev.ID, lang); !errors.Is(err, storage.ErrNotFound) {
 			return n, err

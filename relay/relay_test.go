@@ -36,23 +36,57 @@ var anna = telegramtest.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
 
 func setup(t *testing.T, databaseURL string, ai *openaitest.Server) *env {
 	t.Helper()
+	return setupWith(t, databaseURL, options{ai: ai})
+}
+
+// options vary the pipeline for one test.
+type options struct {
+	ai     *openaitest.Server
+	tg     []telegramtest.Option // for the Bot API fake
+	limits *bot.Limits           // nil: no pacing
+	cfg    relay.Config          // RetryBase and Poll default to 50ms
+	fake   *telegramtest.Server  // a fake to share (with tg ignored)
+	db     *storage.DB           // a database to share
+}
+
+func setupWith(t *testing.T, databaseURL string, o options) *env {
+	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	loc := locales.MustNew()
-	e := &env{db: storagetest.Open(t, databaseURL), tg: telegramtest.Start(t)}
-	b, err := bot.New(bot.Config{Token: e.tg.Token(), APIURL: e.tg.URL(), PublicURL: "http://herald.test"}, e.db, loc, log)
+	e := &env{db: o.db, tg: o.fake}
+	if e.db == nil {
+		e.db = storagetest.Open(t, databaseURL)
+	}
+	if e.tg == nil {
+		e.tg = telegramtest.Start(t, o.tg...)
+	}
+	limits := bot.NoLimits()
+	if o.limits != nil {
+		limits = *o.limits
+	}
+	b, err := bot.New(bot.Config{Token: e.tg.Token(), APIURL: e.tg.URL(), PublicURL: "http://herald.test", Limits: limits}, e.db, loc, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := agent.Config{Timeout: 2 * time.Second}
-	if ai != nil {
-		cfg.APIKey, cfg.BaseURL, cfg.Model = ai.Key(), ai.URL(), "gpt-4o-mini"
+	if o.ai != nil {
+		cfg.APIKey, cfg.BaseURL, cfg.Model = o.ai.Key(), o.ai.URL(), "gpt-4o-mini"
 	}
-	e.relay = relay.New(e.db, agent.New(cfg, loc, log), b, loc, log, relay.Config{RetryBase: 50 * time.Millisecond, Poll: 50 * time.Millisecond})
-	e.addChat(t, telegramtest.PrivateChat(anna), "en")
-	e.wh, err = e.db.CreateWebhook(ctx, anna.ID, "orders", storage.HashToken(storage.NewToken()), anna.ID)
-	if err != nil {
-		t.Fatal(err)
+	rc := o.cfg
+	if rc.RetryBase == 0 {
+		rc.RetryBase = 50 * time.Millisecond
+	}
+	if rc.Poll == 0 {
+		rc.Poll = 50 * time.Millisecond
+	}
+	e.relay = relay.New(e.db, agent.New(cfg, loc, log), b, loc, log, rc)
+	if o.db == nil {
+		e.addChat(t, telegramtest.PrivateChat(anna), "en")
+		e.wh, err = e.db.CreateWebhook(ctx, anna.ID, "orders", storage.HashToken(storage.NewToken()), anna.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -70,7 +104,7 @@ func (e *env) addChat(t *testing.T, c telegramtest.Chat, lang string) {
 	if err := e.db.UpsertUser(ctx, storage.User{ID: anna.ID, Started: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.EnsureChat(ctx, storage.Chat{ID: c.ID, Type: c.Type, Language: lang}); err != nil {
+	if _, err := e.db.EnsureChat(ctx, storage.Chat{ID: c.ID, Type: c.Type, Title: c.Title, Language: lang}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -88,9 +122,15 @@ func (e *env) post(t *testing.T, body string) storage.Event {
 // settled waits until the event is delivered or failed.
 func (e *env) settled(t *testing.T, id string) storage.Event {
 	t.Helper()
+	return e.settledOf(t, e.wh.ID, id)
+}
+
+// settledOf waits until an event of the webhook webhookID is delivered or failed.
+func (e *env) settledOf(t *testing.T, webhookID int64, id string) storage.Event {
+	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		ev, err := e.db.EventByID(context.Background(), e.wh.ID, id)
+		ev, err := e.db.EventByID(context.Background(), webhookID, id)
 		if err != nil {
 			t.Fatal(err)
 		}

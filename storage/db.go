@@ -49,6 +49,11 @@ type DB struct {
 	db      *sqlx.DB
 	dialect Dialect
 	now     func() time.Time
+	// writer queues this handle's SQLite writers in Go, first come first
+	// served, instead of in SQLite's busy handler, whose sleeps (up to
+	// 100 ms each) made the latency's tail (see writeLock in pacing.go).
+	writer sync.Mutex
+	ingest batcher // InsertEvent's group commit (ingest.go)
 }
 
 // Option configures Open.
@@ -68,7 +73,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 	switch {
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		d.dialect = Postgres
-		d.db, err = sqlx.Open("postgres", rawURL)
+		d.db, err = sqlx.Open("postgres", withBinaryParameters(rawURL))
 		if err != nil {
 			return nil, fmt.Errorf("storage: open postgres: %w", err)
 		}
@@ -195,6 +200,7 @@ func (d *DB) Ready(ctx context.Context) error {
 // inTx runs fn in a transaction, in wtf's shape: begin, deferred rollback,
 // commit. On SQLite the transaction takes the write lock at BEGIN.
 func (d *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	defer d.writeLock()()
 	tx, err := d.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return err

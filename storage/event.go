@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
 )
 
 // Event statuses, shared by events and deliveries (SPEC §3).
@@ -40,54 +37,8 @@ const eventColumns = `e.id, e.webhook_id, e.content_type, e.headers, e.body,
 	e.error, e.received_at, e.delivered_at,
 	COALESCE((SELECT MAX(d.attempts) FROM deliveries d WHERE d.event_id = e.id), 0) AS attempts`
 
-// InsertEvent stores an event and queues one delivery per subscribed,
-// reachable chat, in one transaction: when it returns nil the event is
-// durable. It fills e.ID (a UUIDv7, time-ordered), e.ReceivedAt and e.Status
-// and returns the number of deliveries queued. An event with nobody to
-// deliver to is delivered at once.
-func (d *DB) InsertEvent(ctx context.Context, e *Event) (int, error) {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return 0, fmt.Errorf("storage: insert event: id: %w", err)
-	}
-	now := d.Now()
-	e.ID, e.ReceivedAt, e.Status, e.Error, e.DeliveredAt = id.String(), now, StatusQueued, "", nil
-	var n int64
-	err = d.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, d.q(`
-			INSERT INTO events (id, webhook_id, content_type, headers, body, status, error, received_at)
-			VALUES (?, ?, ?, ?, ?, ?, '', ?)`),
-			e.ID, e.WebhookID, e.ContentType, e.Headers, e.Body, StatusQueued, now); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, d.q(`
-			INSERT INTO deliveries (event_id, chat_id, status, attempts, next_attempt_at, created_at)
-			SELECT ?, s.chat_id, ?, 0, ?, ?
-			FROM subscriptions s JOIN chats c ON c.id = s.chat_id
-			WHERE s.webhook_id = ? AND c.active
-			ORDER BY s.chat_id`),
-			e.ID, StatusQueued, now, now, e.WebhookID)
-		if err != nil {
-			return err
-		}
-		if n, err = res.RowsAffected(); err != nil {
-			return err
-		}
-		if n == 0 {
-			e.Status, e.DeliveredAt = StatusDelivered, &now
-			_, err = tx.ExecContext(ctx, d.q(`UPDATE events SET status = ?, delivered_at = ? WHERE id = ?`), StatusDelivered, now, e.ID)
-		}
-		return err
-	})
-	if isForeignKeyViolation(err) {
-		// The webhook was deleted between its lookup and this insert.
-		return 0, fmt.Errorf("storage: insert event: %w", ErrNotFound)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("storage: insert event: %w", err)
-	}
-	return int(n), nil
-}
+// InsertEvent is in ingest.go: group commit and deduplication. The
+// deliveries an event gets are decided there, in queueDeliveries.
 
 // EventByID returns an event of a webhook; another webhook's event is not found.
 func (d *DB) EventByID(ctx context.Context, webhookID int64, id string) (Event, error) {

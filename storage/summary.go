@@ -30,6 +30,7 @@ func (d *DB) SummaryFor(ctx context.Context, eventID, language string) (Summary,
 // SaveSummary stores a summary; the first one stored for an event and
 // language wins.
 func (d *DB) SaveSummary(ctx context.Context, s Summary) error {
+	defer d.writeLock()() // SQLite: queue with the other writers (pacing.go)
 	_, err := d.db.ExecContext(ctx, d.q(`
 		INSERT INTO summaries (event_id, language, notification, prompt_tokens, completion_tokens, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)

@@ -14,6 +14,7 @@ type User struct {
 	LanguageCode string    `db:"language_code"`
 	Started      bool      `db:"started"`
 	Banned       bool      `db:"banned"`
+	Granted      bool      `db:"granted"` // admitted by a /grant link (ACCESS_MODE=invite)
 	CreatedAt    time.Time `db:"created_at"`
 	UpdatedAt    time.Time `db:"updated_at"`
 }
@@ -42,7 +43,7 @@ func (d *DB) UpsertUser(ctx context.Context, u User) error {
 func (d *DB) UserByID(ctx context.Context, id int64) (User, error) {
 	var u User
 	err := d.db.GetContext(ctx, &u, d.q(`
-		SELECT id, username, first_name, language_code, started, banned, created_at, updated_at
+		SELECT id, username, first_name, language_code, started, banned, granted, created_at, updated_at
 		FROM users WHERE id = ?`), id)
 	if err != nil {
 		return User{}, fmt.Errorf("storage: user by id: %w", notFound(err))
@@ -57,4 +58,18 @@ func (d *DB) SetBanned(ctx context.Context, id int64, banned bool) error {
 		return fmt.Errorf("storage: set banned: %w", err)
 	}
 	return nil
+}
+
+// EnsureUser makes sure a user row exists for id (an admin may ban someone
+// who never talked to the bot) and reports whether it existed.
+func (d *DB) EnsureUser(ctx context.Context, id int64) (bool, error) {
+	now := d.Now()
+	res, err := d.db.ExecContext(ctx, d.q(`
+		INSERT INTO users (id, created_at, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`), id, now, now)
+	if err != nil {
+		return false, fmt.Errorf("storage: ensure user: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 0, nil
 }

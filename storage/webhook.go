@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,12 +22,30 @@ type Webhook struct {
 
 const webhookColumns = `w.id, w.owner_id, w.name, w.token_hash, w.secret, w.created_at, w.updated_at`
 
+// ErrQuota is returned when a user already has as many webhooks as allowed.
+var ErrQuota = errors.New("storage: quota reached")
+
 // CreateWebhook creates a webhook and subscribes chatID to it, atomically.
 // ErrDuplicate when the owner already has one by that name.
 func (d *DB) CreateWebhook(ctx context.Context, ownerID int64, name string, tokenHash []byte, chatID int64) (Webhook, error) {
+	return d.CreateWebhookLimited(ctx, ownerID, name, tokenHash, chatID, 0)
+}
+
+// CreateWebhookLimited is CreateWebhook for an owner allowed at most max
+// webhooks (0: no limit); ErrQuota when they have that many already.
+func (d *DB) CreateWebhookLimited(ctx context.Context, ownerID int64, name string, tokenHash []byte, chatID int64, max int) (Webhook, error) {
 	now := d.Now()
 	var w Webhook
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
+		if max > 0 {
+			var n int
+			if err := tx.GetContext(ctx, &n, d.q(`SELECT COUNT(*) FROM webhooks WHERE owner_id = ?`), ownerID); err != nil {
+				return err
+			}
+			if n >= max {
+				return ErrQuota
+			}
+		}
 		err := tx.GetContext(ctx, &w, d.q(`
 			INSERT INTO webhooks (owner_id, name, token_hash, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?)

@@ -2,75 +2,191 @@ package webhook
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
 	"io"
-	"mime"
+	"log/slog"
 	"net/http"
-	"strings"
+	"slices"
+	"time"
+	"unicode/utf8"
 
 	"github.com/herald-relay/herald/storage"
 )
 
-var errEmptyBody = errors.New("webhook: empty body")
+var (
+	errEmptyBody = errors.New("webhook: empty body")
+	errShortBody = errors.New("webhook: body shorter than its Content-Length")
+	errBusy      = errors.New("webhook: too many requests in progress")
+)
 
-// hookResponse is the answer to an accepted event (SPEC §3).
-type hookResponse struct {
-	ID      string `json:"id"`
-	Status  string `json:"status"`
-	Warning string `json:"warning,omitempty"`
-}
+const (
+	// requestOverhead is what an ingest request counts for beyond its body
+	// against Config.MaxInflightBytes (headers, the stored copy's extras).
+	requestOverhead = 8 << 10
+	// inflightWait is how long a request waits for room before 503.
+	inflightWait = 2 * time.Second
+	// maxWebhookRechecks bounds how often one request is checked again
+	// against a webhook that changed while it was being stored.
+	maxWebhookRechecks = 2
+)
 
-// handleHookPost stores an event and answers 202 only once it is committed.
+// handleHookPost stores an event and answers 202 only once it is committed
+// (SPEC §3). The order is cheapest refusal first: the token (cached), the
+// declared size, the rate limit and the bound on work in progress are all
+// checked before a byte of the body is read.
 func (s *Server) handleHookPost(w http.ResponseWriter, r *http.Request) {
-	// Bound the read before anything else; the token is checked after the
-	// body is read so that an unknown token costs no more than a known one.
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	start := time.Now()
+	defer func() { s.metrics.latency.Observe(time.Since(start).Seconds()) }()
+	ctx := r.Context()
+
+	wh, hash, cached, err := s.hookFor(r, start)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	wh, err := s.webhookFor(r)
-	if err != nil {
-		s.fail(w, r, err)
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		// Refused unread; closing the connection spares reading the rest.
+		w.Header().Set("Connection", "close")
+		s.fail(w, r, &http.MaxBytesError{Limit: s.cfg.MaxBodyBytes}, "webhook_id", wh.ID)
 		return
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		s.fail(w, r, errEmptyBody)
+	if ok, retryAfter := s.limits.check(wh.ID, start); !ok {
+		s.tooMany(w, retryAfter)
 		return
 	}
-	contentType := r.Header.Get("Content-Type")
-	if contentType == "" {
-		contentType = "application/octet-stream"
+	cost := s.cfg.MaxBodyBytes
+	if r.ContentLength >= 0 {
+		cost = r.ContentLength
 	}
-	var warning string
-	if isJSON(contentType) && !json.Valid(body) {
-		// Still accepted: delivered as text rather than lost.
-		warning = "body is labelled JSON but does not parse; delivered as text"
-		contentType = "text/plain; charset=utf-8"
+	cost += requestOverhead
+	if !s.inflight.TryAcquire(cost) {
+		wctx, cancel := context.WithTimeout(ctx, inflightWait)
+		err := s.inflight.Acquire(wctx, cost)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				err = errBusy
+			}
+			s.fail(w, r, err, "webhook_id", wh.ID)
+			return
+		}
 	}
-	headers, err := json.Marshal(keptHeaders(r.Header))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	e := storage.Event{WebhookID: wh.ID, ContentType: contentType, Headers: string(headers), Body: body}
-	n, err := s.db.InsertEvent(r.Context(), &e)
+	defer s.inflight.Release(cost)
+
+	body, err := readBody(w, r, s.cfg.MaxBodyBytes)
 	if err != nil {
 		s.fail(w, r, err, "webhook_id", wh.ID)
 		return
 	}
-	s.log.Debug("event accepted", "webhook_id", wh.ID, "event_id", e.ID, "bytes", len(body), "deliveries", n)
-	s.wake()
-	writeJSON(w, http.StatusAccepted, hookResponse{ID: e.ID, Status: e.Status, Warning: warning})
+	if len(bytes.TrimSpace(body)) == 0 {
+		s.fail(w, r, errEmptyBody, "webhook_id", wh.ID)
+		return
+	}
+	contentType, warning := classifyBody(r.Header.Get("Content-Type"), body)
+	e := storage.Event{ContentType: contentType, Headers: string(appendHeaders(nil, r.Header)), Body: body}
+	key := dedupKey(r.Header, body)
+
+	taken := false
+	for recheck := 0; ; recheck++ {
+		if wh.Secret != "" {
+			if sigErr := verifySignature(wh.Secret, r.Header, body, s.cfg.Now()); sigErr != nil {
+				if cached {
+					// The cached secret may be an old one: refuse only
+					// against the webhook as it is now.
+					cached = false
+					if wh, err = s.refresh(ctx, hash, start); err != nil {
+						s.fail(w, r, err)
+						return
+					}
+					continue
+				}
+				s.fail(w, r, sigErr, "webhook_id", wh.ID)
+				return
+			}
+		}
+		if !taken {
+			if ok, retryAfter := s.limits.take(wh.ID, start); !ok {
+				s.tooMany(w, retryAfter)
+				return
+			}
+			taken = true
+		}
+		e.WebhookID = wh.ID
+		n, err := s.db.InsertEvent(ctx, &e, storage.IfWebhook(wh), storage.WithDedupKey(key))
+		switch {
+		case err == nil:
+			if s.log.Enabled(ctx, slog.LevelDebug) {
+				s.log.Debug("event accepted", "webhook_id", wh.ID, "event_id", e.ID, "bytes", len(body), "deliveries", n)
+			}
+			s.metrics.accepted.Inc()
+			s.bell.ring()
+			writeAccepted(w, http.StatusAccepted, e.ID, e.Status, warning, false)
+		case errors.Is(err, storage.ErrDuplicate):
+			s.log.Debug("redelivery answered with the original event", "webhook_id", wh.ID, "event_id", e.ID)
+			s.metrics.duplicates.Inc()
+			writeAccepted(w, http.StatusOK, e.ID, e.Status, warning, true)
+		case errors.Is(err, storage.ErrWebhookChanged) && recheck < maxWebhookRechecks:
+			cached = false
+			if wh, err = s.refresh(ctx, hash, start); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			continue
+		default:
+			if errors.Is(err, storage.ErrNotFound) {
+				s.cache.forget(hash)
+			}
+			s.fail(w, r, err, "webhook_id", wh.ID)
+		}
+		return
+	}
 }
 
-func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return false
+func (s *Server) tooMany(w http.ResponseWriter, retryAfter string) {
+	w.Header().Set("Retry-After", retryAfter)
+	writeError(w, http.StatusTooManyRequests, "rate limit of this webhook exceeded, retry after "+retryAfter+" s")
+}
+
+// readBody reads a body of at most limit bytes: 413 past it (MaxBytesReader
+// stops reading there and has the connection closed after the answer).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if n := r.ContentLength; n >= 0 && n <= limit {
+		// The size is known: one allocation, no regrowing.
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, errShortBody
+			}
+			return nil, err
+		}
+		return buf, nil
 	}
-	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+	return io.ReadAll(body)
+}
+
+var jsonContentType = []string{"application/json"}
+
+// writeAccepted answers an event stored (202) or found stored (200,
+// duplicate) without encoding/json's reflection: it is the hot path.
+func writeAccepted(w http.ResponseWriter, code int, id, status, warning string, duplicate bool) {
+	b := make([]byte, 0, 128)
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, id)
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, status)
+	if duplicate {
+		b = append(b, `,"duplicate":true`...)
+	}
+	if warning != "" {
+		b = append(b, `,"warning":`...)
+		b = appendJSONString(b, warning)
+	}
+	b = append(b, "}\n"...)
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(code)
+	w.Write(b)
 }
 
 // droppedHeaders are never stored: credentials (SPEC §3) and transport noise.
@@ -79,6 +195,7 @@ var droppedHeaders = map[string]bool{
 	"X-Hub-Signature": true, "X-Hub-Signature-256": true, "X-Webhook-Signature": true,
 	"Stripe-Signature": true, "Webhook-Signature": true, "X-Slack-Signature": true,
 	"X-Shopify-Hmac-Sha256": true, "X-Gitlab-Token": true, "X-Telegram-Bot-Api-Secret-Token": true,
+	"X-Pagerduty-Signature": true, "X-Grafana-Alerting-Signature": true, "X-Twilio-Signature": true,
 	"X-Api-Key": true, "Api-Key": true,
 	"Connection": true, "Content-Length": true, "Accept-Encoding": true, "Keep-Alive": true,
 	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
@@ -86,27 +203,107 @@ var droppedHeaders = map[string]bool{
 
 // credentialWords catch vendor headers not in the list (X-Foo-Token,
 // X-Bar-Secret, X-Baz-Signature).
-var credentialWords = []string{"token", "secret", "signature", "password", "auth", "api-key", "apikey", "hmac"}
+var credentialWords = []string{"token", "secret", "signature", "password", "auth", "api-key", "apikey", "hmac", "session"}
 
-// keptHeaders is what is stored of a request's headers: everything a
-// summary can use (event type, delivery id, user agent), no credentials.
-func keptHeaders(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, vs := range h {
-		if droppedHeaders[k] || isCredentialHeader(k) {
-			continue
-		}
-		out[k] = strings.Join(vs, ", ")
-	}
-	return out
-}
-
+// isCredentialHeader reports a header whose name says it holds a credential.
 func isCredentialHeader(k string) bool {
-	lk := strings.ToLower(k)
 	for _, w := range credentialWords {
-		if strings.Contains(lk, w) {
+		if containsFold(k, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// containsFold is strings.Contains ignoring ASCII case, for a lower-case
+// word, without lower-casing (allocating) the name.
+func containsFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		j := 0
+		for ; j < len(word); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != word[j] {
+				break
+			}
+		}
+		if j == len(word) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendHeaders appends what is stored of a request's headers, a JSON
+// object by name: everything a summary can use (event type, delivery id,
+// user agent), no credentials. Repeated headers are joined with ", ".
+func appendHeaders(b []byte, h http.Header) []byte {
+	var arr [32]string
+	keys := arr[:0]
+	for k := range h {
+		if !droppedHeaders[k] && !isCredentialHeader(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		for j, v := range h[k] {
+			if j > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendJSONStringPart(b, v, j == 0, j == len(h[k])-1)
+		}
+		if len(h[k]) == 0 {
+			b = append(b, `""`...)
+		}
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	return appendJSONStringPart(b, s, true, true)
+}
+
+// appendJSONStringPart appends s as (part of) a JSON string, with the
+// opening and closing quotes when asked.
+func appendJSONStringPart(b []byte, s string, open, close bool) []byte {
+	const hexDigits = "0123456789abcdef"
+	if open {
+		b = append(b, '"')
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	if close {
+		b = append(b, '"')
+	}
+	return b
 }

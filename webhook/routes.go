@@ -12,11 +12,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /hook/{token}/events", s.handleEventList)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.Handle("GET /metrics", s.metrics.handler)
 	for pattern, h := range s.extra {
 		mux.Handle(pattern, h)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
 	})
-	return mux
+	return s.metrics.count(mux)
 }

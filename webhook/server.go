@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -10,22 +11,43 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/herald-relay/herald/storage"
 )
 
 // Config is what the HTTP surface needs to know.
 type Config struct {
 	MaxBodyBytes int64 // MAX_BODY_BYTES: larger bodies get 413
+	// RateLimit requests per RateWindow are accepted per webhook, burst
+	// included (HOOK_RATE_LIMIT); 0 means no limit.
+	RateLimit  int
+	RateWindow time.Duration
+	// MaxInflightBytes bounds the request bodies all ingest requests may
+	// hold at once, so that a flood waits (and then gets 503) instead of
+	// exhausting memory; 0 means 32 MiB (at least two bodies' worth).
+	MaxInflightBytes int64
+	// Now is the clock signatures' timestamps are checked against; nil
+	// means time.Now.
+	Now func() time.Time
 }
 
 // Server serves the HTTP API over the database.
 type Server struct {
-	db    *storage.DB
-	cfg   Config
-	log   *slog.Logger
-	wake  func()
-	extra map[string]http.Handler
+	db       *storage.DB
+	cfg      Config
+	log      *slog.Logger
+	wake     func()
+	bell     *doorbell
+	extra    map[string]http.Handler
+	cache    *webhookCache
+	limits   *limits
+	inflight *semaphore.Weighted
+	metrics  *metrics
 }
+
+// webhookCacheTTL is how long a token lookup is reused (see webhookCache).
+const webhookCacheTTL = 2 * time.Second
 
 // New makes a Server. wake is rung after every committed event so the
 // workers start at once instead of at their next poll; it must not block.
@@ -33,7 +55,23 @@ func New(db *storage.DB, cfg Config, log *slog.Logger, wake func()) *Server {
 	if wake == nil {
 		wake = func() {}
 	}
-	return &Server{db: db, cfg: cfg, log: log, wake: wake, extra: map[string]http.Handler{}}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RateWindow <= 0 {
+		cfg.RateWindow = time.Minute
+	}
+	if cfg.MaxInflightBytes <= 0 {
+		cfg.MaxInflightBytes = 32 << 20
+	}
+	cfg.MaxInflightBytes = max(cfg.MaxInflightBytes, 2*(cfg.MaxBodyBytes+requestOverhead))
+	return &Server{
+		db: db, cfg: cfg, log: log, wake: wake, bell: &doorbell{wake: wake}, extra: map[string]http.Handler{},
+		cache:    newWebhookCache(webhookCacheTTL),
+		limits:   newLimits(cfg.RateLimit, cfg.RateWindow),
+		inflight: semaphore.NewWeighted(cfg.MaxInflightBytes),
+		metrics:  newMetrics(db),
+	}
 }
 
 // Mount adds a route served by another package (e.g. "POST /telegram").
@@ -59,6 +97,36 @@ func (s *Server) webhookFor(r *http.Request) (storage.Webhook, error) {
 	return wh, nil
 }
 
+// hookFor resolves the {token} of an ingest request like webhookFor, from
+// the cache when it can (cached reports so).
+func (s *Server) hookFor(r *http.Request, now time.Time) (wh storage.Webhook, hash [32]byte, cached bool, err error) {
+	token := r.PathValue("token")
+	if len(token) == 0 || len(token) > 128 {
+		return storage.Webhook{}, hash, false, storage.ErrNotFound
+	}
+	hash = sha256.Sum256([]byte(token))
+	if wh, ok := s.cache.get(hash, now); ok {
+		return wh, hash, true, nil
+	}
+	wh, err = s.refresh(r.Context(), hash, now)
+	return wh, hash, false, err
+}
+
+// refresh looks a token hash up in the database and caches the answer.
+func (s *Server) refresh(ctx context.Context, hash [32]byte, now time.Time) (storage.Webhook, error) {
+	s.cache.forget(hash)
+	wh, err := s.db.WebhookByTokenHash(ctx, hash[:])
+	if err != nil {
+		return storage.Webhook{}, err
+	}
+	// The lookup is by hash; compare the hashes in constant time all the same.
+	if subtle.ConstantTimeCompare(wh.TokenHash, hash[:]) != 1 {
+		return storage.Webhook{}, storage.ErrNotFound
+	}
+	s.cache.put(hash, wh, now)
+	return wh, nil
+}
+
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
@@ -79,13 +147,21 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 // logs the detail and tells the client only what is fit for them.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, attrs ...any) {
 	var maxErr *http.MaxBytesError
+	var sigErr *sigError
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not found")
 	case errors.As(err, &maxErr):
 		writeError(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(maxErr.Limit, 10)+" bytes")
+	case errors.As(err, &sigErr):
+		s.log.Debug("signature rejected", append(attrs, "reason", sigErr.reason)...)
+		writeError(w, http.StatusUnauthorized, sigErr.reason)
 	case errors.Is(err, errEmptyBody):
 		writeError(w, http.StatusBadRequest, "empty body: post the event as the request body")
+	case errors.Is(err, errBusy):
+		s.log.Warn("ingest saturated, asking the sender to retry", attrs...)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "too many requests in progress, retry later")
 	case errors.Is(err, context.Canceled):
 		// The client went away; nothing to answer.
 	default:

@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -22,25 +24,53 @@ type env struct {
 	token string
 	wh    storage.Webhook
 	rings atomic.Int32
+	logs  *syncBuffer // everything logged, debug level included
 }
 
-func setup(t *testing.T, databaseURL string) *env {
+// syncBuffer is a bytes.Buffer safe for a logger and a test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func setup(t *testing.T, databaseURL string, configure ...func(*webhook.Config)) *env {
+	t.Helper()
+	return setupDB(t, storagetest.Open(t, databaseURL), configure...)
+}
+
+func setupDB(t *testing.T, db *storage.DB, configure ...func(*webhook.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	db := storagetest.Open(t, databaseURL)
 	if err := db.UpsertUser(ctx, storage.User{ID: 1, Started: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.EnsureChat(ctx, storage.Chat{ID: 1, Type: "private", Language: "en"}); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{db: db, token: storage.NewToken()}
+	e := &env{db: db, token: storage.NewToken(), logs: &syncBuffer{}}
 	wh, err := db.CreateWebhook(ctx, 1, "orders", storage.HashToken(e.token), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.wh = wh
-	s := webhook.New(db, webhook.Config{MaxBodyBytes: 1024}, slog.New(slog.DiscardHandler), func() { e.rings.Add(1) })
+	cfg := webhook.Config{MaxBodyBytes: 1024}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := webhook.New(db, cfg, log, func() { e.rings.Add(1) })
 	e.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(e.srv.Close)
 	return e

@@ -74,6 +74,7 @@ type Server struct {
 	mu       sync.Mutex
 	key      string
 	models   map[string]bool
+	formats  map[openai.ChatCompletionResponseFormatType]bool // nil: all
 	respond  func(openai.ChatCompletionRequest) Reply
 	requests []openai.ChatCompletionRequest
 	seq      int
@@ -122,6 +123,24 @@ func (s *Server) AddModel(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.models[name] = true
+}
+
+// SupportResponseFormats makes the server accept only these response_format
+// types ("json_schema", "json_object", "text") and answer 400 to the others,
+// as servers without structured outputs do (a request without
+// response_format is always accepted). With no arguments every type is
+// accepted again.
+func (s *Server) SupportResponseFormats(types ...openai.ChatCompletionResponseFormatType) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(types) == 0 {
+		s.formats = nil
+		return
+	}
+	s.formats = map[openai.ChatCompletionResponseFormatType]bool{}
+	for _, t := range types {
+		s.formats[t] = true
+	}
 }
 
 // Respond scripts the answers: f is called for every valid request, and its
@@ -238,6 +257,7 @@ func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 	seq := s.seq
 	knownModel := s.models[req.Model]
 	respond := s.respond
+	formatOK := req.ResponseFormat == nil || s.formats == nil || s.formats[req.ResponseFormat.Type]
 	s.mu.Unlock()
 
 	switch {
@@ -260,6 +280,10 @@ func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 	case req.Stream:
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "unsupported_value",
 			"openaitest does not stream.", ptr("stream"))
+		return
+	case !formatOK:
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "unsupported_value",
+			fmt.Sprintf("response_format type %q is not supported by this server.", req.ResponseFormat.Type), ptr("response_format"))
 		return
 	}
 	for i, m := range req.Messages {

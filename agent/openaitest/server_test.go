@@ -248,3 +248,36 @@ func TestServer_Respond(t *testing.T) {
 		}
 	})
 }
+
+func TestServer_SupportResponseFormats(t *testing.T) {
+	ctx := context.Background()
+	s := openaitest.Start(t)
+	s.SupportResponseFormats(openai.ChatCompletionResponseFormatTypeJSONObject)
+	c := client(s, s.Key())
+
+	_, err := c.CreateChatCompletion(ctx, request("gpt-4o-mini"))
+	apiError(t, err, http.StatusBadRequest, "unsupported_value")
+
+	req := request("gpt-4o-mini")
+	req.ResponseFormat = &openai.ChatCompletionResponseFormat{Type: openai.ChatCompletionResponseFormatTypeJSONObject}
+	resp, err := c.CreateChatCompletion(ctx, req)
+	if err != nil {
+		t.Fatalf("json_object: %v", err)
+	}
+	if !json.Valid([]byte(resp.Choices[0].Message.Content)) {
+		t.Errorf("json_object answer is not JSON: %q", resp.Choices[0].Message.Content)
+	}
+
+	req.ResponseFormat = nil
+	if _, err := c.CreateChatCompletion(ctx, req); err != nil {
+		t.Errorf("without response_format: %v", err)
+	}
+
+	s.SupportResponseFormats()
+	if _, err := c.CreateChatCompletion(ctx, request("gpt-4o-mini")); err != nil {
+		t.Errorf("json_schema after SupportResponseFormats(): %v", err)
+	}
+	if got := len(s.Requests()); got != 4 {
+		t.Errorf("%d requests recorded, want 4 (refused ones too)", got)
+	}
+}

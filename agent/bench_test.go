@@ -1,0 +1,84 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/herald-relay/herald/agent"
+	"github.com/herald-relay/herald/agent/openaitest"
+)
+
+// corpusEvents loads every payload of the shared corpus.
+func corpusEvents(b *testing.B) []agent.Event {
+	b.Helper()
+	t := &testing.T{}
+	var evs []agent.Event
+	for _, g := range golden {
+		evs = append(evs, realPayload(t, g.file))
+	}
+	if t.Skipped() || len(evs) == 0 {
+		b.Skip("the shared payload corpus is absent")
+	}
+	return evs
+}
+
+// BenchmarkFormat is the built-in formatter's time per event, over every
+// payload of the corpus in turn (decode, detect, format, mask).
+func BenchmarkFormat(b *testing.B) {
+	evs := corpusEvents(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		agent.Format(evs[i%len(evs)], "ru", bundle)
+		i++
+	}
+}
+
+// BenchmarkFormatRender adds rendering to Telegram HTML: the whole message
+// without an LLM.
+func BenchmarkFormatRender(b *testing.B) {
+	evs := corpusEvents(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		agent.Render(agent.Format(evs[i%len(evs)], "ru", bundle), bundle)
+		i++
+	}
+}
+
+// BenchmarkPrompt is the time to build what the LLM is sent (the formatter
+// runs too: it is the fallback and gives the link), measured through a
+// Summarize whose answer is remembered, so no request is made.
+func BenchmarkPrompt(b *testing.B) {
+	evs := corpusEvents(b)
+	s := openaitest.NewServer()
+	defer s.Close()
+	a := agent.New(agent.Config{APIKey: s.Key(), BaseURL: s.URL()}, bundle, nil)
+	ctx := context.Background()
+	for _, ev := range evs {
+		a.Summarize(ctx, ev, "ru") // fills the memo: the loop below only builds prompts
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		a.Summarize(ctx, evs[i%len(evs)], "ru")
+		i++
+	}
+}
+
+// BenchmarkReferenceUnmarshal is the reference for the figures above, run
+// side by side: encoding/json decoding the same bodies into map[string]any,
+// the least any JSON handling costs.
+func BenchmarkReferenceUnmarshal(b *testing.B) {
+	evs := corpusEvents(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		var v any
+		if err := json.Unmarshal(evs[i%len(evs)].Body, &v); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

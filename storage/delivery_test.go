@@ -1,0 +1,395 @@
+package storage_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/herald-relay/herald/storage"
+	"github.com/herald-relay/herald/storage/storagetest"
+)
+
+func TestDB_ChatPacing(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		clk := newClock()
+		f := setup(t, databaseURL, storage.WithClock(clk.Now))
+		db := f.db
+		insert(t, db, f.wh.ID)
+		insert(t, db, f.wh.ID)
+
+		ds, err := db.ClaimDeliveries(ctx, "w", time.Minute, 10)
+		mustDo(t, err)
+		if len(ds) != 1 {
+			t.Fatalf("claimed %d, want the chat's oldest", len(ds))
+		}
+		mustDo(t, db.CompleteDeliveries(ctx, ds, 7, clk.Now().Add(3*time.Second)))
+		if got, _ := db.ChatPacedUntil(ctx, 100); !got.Equal(clk.Now().Add(3 * time.Second)) {
+			t.Fatalf("paced until %v", got)
+		}
+		t.Run("Skipped", func(t *testing.T) {
+			ds, err := db.ClaimDeliveries(ctx, "w", time.Minute, 10)
+			mustDo(t, err)
+			if len(ds) != 0 {
+				t.Fatalf("claimed %d from a chat paced for 3s more", len(ds))
+			}
+		})
+		t.Run("EarlierDoesNotShorten", func(t *testing.T) {
+			mustDo(t, db.PaceChat(ctx, 100, clk.Now().Add(time.Second)))
+			if got, _ := db.ChatPacedUntil(ctx, 100); !got.Equal(clk.Now().Add(3 * time.Second)) {
+				t.Fatalf("paced until %v, want the later time kept", got)
+			}
+		})
+		t.Run("Due", func(t *testing.T) {
+			clk.Advance(3 * time.Second)
+			ds, err := db.ClaimDeliveries(ctx, "w", time.Minute, 10)
+			mustDo(t, err)
+			if len(ds) != 1 {
+				t.Fatalf("claimed %d once the pacing time came, want 1", len(ds))
+			}
+		})
+	})
+}
+
+// TestDB_ReserveSend: slots of the bot-wide rate are at least one interval
+// apart however many callers (here: two pools, as two processes) reserve
+// at once.
+func TestDB_ReserveSend(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		a := storagetest.Open(t, databaseURL)
+		b := a
+		if a.Dialect() == storage.Postgres {
+			var err error
+			if b, err = storage.Open(ctx, databaseURL); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { b.Close() })
+		}
+		const interval = 10 * time.Millisecond
+		var mu sync.Mutex
+		var slots []time.Time
+		var wg sync.WaitGroup
+		for i := range 8 {
+			db := a
+			if i%2 == 1 {
+				db = b
+			}
+			wg.Go(func() {
+				for range 10 {
+					s, err := db.ReserveSend(ctx, "test", interval)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					slots = append(slots, s)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		slices.SortFunc(slots, func(x, y time.Time) int { return x.Compare(y) })
+		if len(slots) != 80 {
+			t.Fatalf("%d slots", len(slots))
+		}
+		for i := 1; i < len(slots); i++ {
+			if gap := slots[i].Sub(slots[i-1]); gap < interval {
+				t.Fatalf("slots %d and %d are %v apart, want at least %v", i-1, i, gap, interval)
+			}
+		}
+		// An idle rate starts from now, not from the last slot.
+		time.Sleep(time.Until(slots[len(slots)-1]) + 50*time.Millisecond)
+		s, err := a.ReserveSend(ctx, "test", interval)
+		mustDo(t, err)
+		if d := time.Since(s); d < 0 || d > time.Second {
+			t.Fatalf("idle rate's slot is %v from now", -d)
+		}
+	})
+}
+
+func TestDB_Fold(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		f := setup(t, databaseURL)
+		db := f.db
+		var events []storage.Event
+		for range 5 {
+			e, _ := insert(t, db, f.wh.ID)
+			events = append(events, e)
+		}
+		heads, err := db.ClaimDeliveries(ctx, "w", time.Minute, 10)
+		mustDo(t, err)
+		if len(heads) != 1 {
+			t.Fatalf("claimed %d", len(heads))
+		}
+		if n, _ := db.ChatBacklog(ctx, 100); n != 5 {
+			t.Fatalf("backlog %d, want 5", n)
+		}
+		rest, err := db.ClaimChatBacklog(ctx, heads[0], time.Minute, 3)
+		mustDo(t, err)
+		if len(rest) != 3 || rest[0].ID <= heads[0].ID || rest[0].ID > rest[1].ID {
+			t.Fatalf("folded %+v behind %d, want the next 3 in order", rest, heads[0].ID)
+		}
+		all := append(heads, rest...)
+		mustDo(t, db.CompleteDeliveries(ctx, all, 42, time.Time{}))
+		for i, e := range events {
+			got, err := db.EventByID(ctx, f.wh.ID, e.ID)
+			mustDo(t, err)
+			want := storage.StatusDelivered
+			if i == 4 {
+				want = storage.StatusQueued
+			}
+			if got.Status != want {
+				t.Errorf("event %d: %s, want %s", i, got.Status, want)
+			}
+		}
+		t.Run("Release", func(t *testing.T) {
+			heads, err := db.ClaimDeliveries(ctx, "w", time.Minute, 10)
+			mustDo(t, err)
+			mustDo(t, db.ReleaseDeliveries(ctx, heads))
+			ds, err := db.DeliveriesOfEvent(ctx, events[4].ID)
+			mustDo(t, err)
+			if ds[0].Status != storage.StatusQueued || ds[0].Attempts != 0 {
+				t.Fatalf("released: %+v, want queued with its attempt given back", ds[0])
+			}
+		})
+	})
+}
+
+func TestDB_RenewLeases(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		clk := newClock()
+		f := setup(t, databaseURL, storage.WithClock(clk.Now))
+		db := f.db
+		insert(t, db, f.wh.ID)
+		ds, err := db.ClaimDeliveries(ctx, "a", 10*time.Second, 1)
+		mustDo(t, err)
+		for range 3 {
+			clk.Advance(8 * time.Second)
+			n, err := db.RenewLeases(ctx, "a", 10*time.Second)
+			mustDo(t, err)
+			if n != 1 {
+				t.Fatalf("renewed %d", n)
+			}
+			if got, _ := db.ClaimDeliveries(ctx, "b", 10*time.Second, 1); len(got) != 0 {
+				t.Fatal("a renewed lease was taken over")
+			}
+		}
+		clk.Advance(11 * time.Second) // a stopped renewing: it crashed
+		got, err := db.ClaimDeliveries(ctx, "b", 10*time.Second, 1)
+		mustDo(t, err)
+		if len(got) != 1 {
+			t.Fatal("an expired lease was not taken over")
+		}
+		if err := db.CompleteDelivery(ctx, ds[0], 1); !errors.Is(err, storage.ErrLeaseLost) {
+			t.Fatalf("the crashed holder completed: %v", err)
+		}
+	})
+}
+
+// TestDB_StopChat: a chat Telegram says is gone stops with every delivery
+// waiting for it, and the owners of its webhooks are owed a notice.
+func TestDB_StopChat(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		f := setup(t, databaseURL)
+		db := f.db
+		_, err := db.EnsureChat(ctx, storage.Chat{ID: -500, Type: "group", Title: "Ops", Language: "en"})
+		mustDo(t, err)
+		_, err = db.Subscribe(ctx, f.wh.ID, -500, 100)
+		mustDo(t, err)
+		e1, _ := insert(t, db, f.wh.ID)
+		e2, _ := insert(t, db, f.wh.ID)
+		var head storage.Delivery
+		ds, err := db.ClaimDeliveries(ctx, "w", time.Minute, 10)
+		mustDo(t, err)
+		for _, d := range ds {
+			if d.ChatID == -500 {
+				head = d
+			} else {
+				mustDo(t, db.CompleteDelivery(ctx, d, 1))
+			}
+		}
+		n, err := db.StopChat(ctx, head, "chat unreachable: Forbidden: bot was kicked from the group chat", "kicked")
+		mustDo(t, err)
+		if n != 1 {
+			t.Fatalf("%d notices, want 1 to the owner", n)
+		}
+		if c, _ := db.ChatByID(ctx, -500); c.Active {
+			t.Error("the chat is still active")
+		}
+		for _, e := range []storage.Event{e1, e2} {
+			got, err := db.EventByID(ctx, f.wh.ID, e.ID)
+			mustDo(t, err)
+			if e.ID == e1.ID && got.Status != storage.StatusFailed {
+				t.Errorf("event %s: %s, want failed (its group is gone)", e.ID, got.Status)
+			}
+			if e.ID == e2.ID && got.Status != storage.StatusProcessing && got.Status != storage.StatusQueued {
+				t.Errorf("event 2: %s, want still pending for the owner's chat", got.Status)
+			}
+		}
+		notices, err := db.NoticesFor(ctx, 100)
+		mustDo(t, err)
+		if len(notices) != 1 || notices[0].Kind != storage.NoticeChatGone {
+			t.Fatalf("notices %+v", notices)
+		}
+		var g storage.ChatGone
+		mustDo(t, json.Unmarshal([]byte(notices[0].Data), &g))
+		if g.Title != "Ops" || g.Reason != "kicked" || !slices.Equal(g.Webhooks, []string{"orders"}) {
+			t.Fatalf("notice data %+v", g)
+		}
+		t.Run("ClaimAndFinish", func(t *testing.T) {
+			ns, err := db.ClaimNotices(ctx, "w", time.Minute, 10)
+			mustDo(t, err)
+			if len(ns) != 1 {
+				t.Fatalf("claimed %d notices", len(ns))
+			}
+			mustDo(t, db.FinishNotice(ctx, ns[0], storage.StatusDelivered, time.Time{}, time.Time{}, ""))
+			if ns, _ := db.ClaimNotices(ctx, "w", time.Minute, 10); len(ns) != 0 {
+				t.Fatal("a sent notice was claimed again")
+			}
+			if err := db.FinishNotice(ctx, ns[0], storage.StatusDelivered, time.Time{}, time.Time{}, ""); !errors.Is(err, storage.ErrLeaseLost) {
+				t.Fatalf("finished twice: %v", err)
+			}
+		})
+		t.Run("OwnChat", func(t *testing.T) {
+			// The owner's own chat gone: nobody to tell.
+			e3, _ := insert(t, db, f.wh.ID)
+			var mine storage.Delivery
+			for range 3 {
+				ds, _ := db.ClaimDeliveries(ctx, "w", time.Minute, 10)
+				for _, d := range ds {
+					if d.EventID == e3.ID {
+						mine = d
+					} else {
+						mustDo(t, db.CompleteDelivery(ctx, d, 1))
+					}
+				}
+			}
+			if mine.ID == 0 {
+				dd, _ := db.DeliveriesOfEvent(ctx, e3.ID)
+				t.Fatalf("no delivery of the new event %s: %+v", e3.ID, dd)
+			}
+			n, err := db.StopChat(ctx, mine, "blocked", "blocked")
+			mustDo(t, err)
+			if n != 0 {
+				t.Fatalf("%d notices to a chat that blocked the bot", n)
+			}
+		})
+	})
+}
+
+// TestDB_ChatGone: the news that a chat is gone, heard outside a delivery
+// (the bot's my_chat_member), stops it and tells the owner once.
+func TestDB_ChatGone(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		f := setup(t, databaseURL)
+		db := f.db
+		_, err := db.EnsureChat(ctx, storage.Chat{ID: -800, Type: "supergroup", Title: "Night shift", Language: "en"})
+		mustDo(t, err)
+		_, err = db.Subscribe(ctx, f.wh.ID, -800, 100)
+		mustDo(t, err)
+		e, _ := insert(t, db, f.wh.ID)
+		for i, want := range []int{1, 0} {
+			n, err := db.ChatGone(ctx, -800, "bot was kicked", "kicked")
+			mustDo(t, err)
+			if n != want {
+				t.Fatalf("call %d: %d notices, want %d", i+1, n, want)
+			}
+		}
+		ds, err := db.DeliveriesOfEvent(ctx, e.ID)
+		mustDo(t, err)
+		for _, d := range ds {
+			if d.ChatID == -800 && d.Status != storage.StatusFailed {
+				t.Fatalf("the gone chat's delivery is %s, want failed", d.Status)
+			}
+		}
+		if n, _ := db.ChatBacklog(ctx, -800); n != 0 {
+			t.Fatalf("backlog %d", n)
+		}
+	})
+}
+
+// TestDB_MigrateChat: a group that became a supergroup takes its
+// subscriptions and pending deliveries along, in order.
+func TestDB_MigrateChat(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		f := setup(t, databaseURL)
+		db := f.db
+		_, err := db.EnsureChat(ctx, storage.Chat{ID: -600, Type: "group", Title: "Ops", Language: "ru"})
+		mustDo(t, err)
+		_, err = db.Subscribe(ctx, f.wh.ID, -600, 100)
+		mustDo(t, err)
+		var events []storage.Event
+		for range 3 {
+			e, _ := insert(t, db, f.wh.ID)
+			events = append(events, e)
+		}
+		var held storage.Delivery
+		ds, err := db.ClaimDeliveries(ctx, "w", time.Minute, 10)
+		mustDo(t, err)
+		for _, d := range ds {
+			if d.ChatID == -600 {
+				held = d
+			}
+		}
+		mustDo(t, db.MigrateChat(ctx, -600, -100600, &held))
+		mustDo(t, db.MigrateChat(ctx, -600, -100600, nil)) // twice is harmless
+
+		chats, err := db.SubscribedChats(ctx, f.wh.ID)
+		mustDo(t, err)
+		if !slices.Equal(chats, []int64{-100600, 100}) {
+			t.Fatalf("subscribed chats %v, want the supergroup instead of the group", chats)
+		}
+		c, err := db.ChatByID(ctx, -100600)
+		mustDo(t, err)
+		if c.Type != "supergroup" || c.Language != "ru" || !c.Active || c.Title != "Ops" {
+			t.Fatalf("supergroup %+v", c)
+		}
+		if old, _ := db.ChatByID(ctx, -600); old.Active {
+			t.Error("the old group is still active")
+		}
+		for _, e := range events {
+			ds, err := db.DeliveriesOfEvent(ctx, e.ID)
+			mustDo(t, err)
+			var got []int64
+			for _, d := range ds {
+				got = append(got, d.ChatID)
+			}
+			if !slices.Contains(got, -100600) || slices.Contains(got, -600) {
+				t.Fatalf("event %s delivered to %v", e.ID, got)
+			}
+		}
+		if n, _ := db.ChatBacklog(ctx, -100600); n != 3 {
+			t.Fatalf("supergroup backlog %d, want 3", n)
+		}
+		ds, _ = db.DeliveriesOfEvent(ctx, events[0].ID)
+		for _, d := range ds {
+			if d.ChatID == -100600 && (d.Status != storage.StatusQueued || d.Attempts != 0) {
+				t.Fatalf("the held delivery: %+v, want queued again with the attempt given back", d)
+			}
+		}
+	})
+}
+
+func TestDB_EnsureSetting(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		db := storagetest.Open(t, databaseURL)
+		a, err := db.EnsureSetting(ctx, "k", "first")
+		mustDo(t, err)
+		b, err := db.EnsureSetting(ctx, "k", "second")
+		mustDo(t, err)
+		if a != "first" || b != "first" {
+			t.Fatalf("got %q then %q, want the first value both times", a, b)
+		}
+	})
+}
