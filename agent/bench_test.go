@@ -12,13 +12,9 @@ import (
 // corpusEvents loads every payload of the shared corpus.
 func corpusEvents(b *testing.B) []agent.Event {
 	b.Helper()
-	t := &testing.T{}
 	var evs []agent.Event
 	for _, g := range golden {
-		evs = append(evs, realPayload(t, g.file))
-	}
-	if t.Skipped() || len(evs) == 0 {
-		b.Skip("the shared payload corpus is absent")
+		evs = append(evs, realPayload(b, g.file))
 	}
 	return evs
 }

@@ -49,24 +49,33 @@ const payloadsDir = "../../shared/payloads"
 
 // realPayload loads a vendor payload with its documented headers; the test
 // is skipped when the shared corpus is absent.
-func realPayload(t *testing.T, rel string) agent.Event {
+func realPayload(t testing.TB, rel string) agent.Event {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join(payloadsDir, rel))
+	ev, err := loadPayload(rel)
 	if errors.Is(err, os.ErrNotExist) {
 		t.Skipf("the shared payload corpus is absent (%s): skipping real payloads", filepath.Join(payloadsDir, rel))
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ev
+}
+
+// loadPayload reads a vendor payload and its documented headers.
+func loadPayload(rel string) (agent.Event, error) {
+	body, err := os.ReadFile(filepath.Join(payloadsDir, rel))
+	if err != nil {
+		return agent.Event{}, err
+	}
 	var index map[string]struct {
 		Headers map[string]string `json:"headers"`
 	}
 	b, err := os.ReadFile(filepath.Join(payloadsDir, "headers.json"))
 	if err != nil {
-		t.Fatal(err)
+		return agent.Event{}, err
 	}
 	if err := json.Unmarshal(b, &index); err != nil {
-		t.Fatal(err)
+		return agent.Event{}, err
 	}
 	headers := map[string]string{}
 	for k, v := range index[rel].Headers {
@@ -75,7 +84,7 @@ func realPayload(t *testing.T, rel string) agent.Event {
 		}
 		headers[http.CanonicalHeaderKey(k)] = v
 	}
-	return agent.Event{ID: rel, Webhook: "hook", ContentType: headers["Content-Type"], Headers: headers, Body: body}
+	return agent.Event{ID: rel, Webhook: "hook", ContentType: headers["Content-Type"], Headers: headers, Body: body}, nil
 }
 
 // diff is "" when want and got are deeply equal, else both, one per line.

@@ -68,10 +68,11 @@ func (l Limits) GlobalRate() float64 { return max(l.Global, 0) }
 const rateName = "telegram"
 
 // limiter spaces the bot's messages to Limits.Global per second for the bot
-// as a whole: each send reserves a slot in the database (storage.ReserveSend)
-// and waits for it, so processes sharing the database share the limit. When
-// the database cannot be reached the limiter falls back to spacing this
-// process's sends alone, so that command replies still go out.
+// as a whole: on PostgreSQL each send reserves a slot in the database
+// (storage.ReserveSend) and waits for it, so processes sharing the database
+// share the limit. When the database cannot be reached the limiter falls
+// back to spacing this process's sends alone, so that command replies still
+// go out; on SQLite, which one process owns, that is all it does.
 type limiter struct {
 	db       *storage.DB
 	interval time.Duration // 0: no limit
@@ -93,12 +94,19 @@ func (l *limiter) wait(ctx context.Context) error {
 	if l == nil || l.interval <= 0 {
 		return ctx.Err()
 	}
-	slot, err := l.db.ReserveSend(ctx, rateName, l.interval)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	var slot time.Time
+	if l.db.Dialect() == storage.SQLite {
+		// An SQLite file has one herald process: the limit is this
+		// process's alone, and kept here without a write per message.
 		slot = l.localSlot()
+	} else {
+		var err error
+		if slot, err = l.db.ReserveSend(ctx, rateName, l.interval); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			slot = l.localSlot()
+		}
 	}
 	d := time.Until(slot)
 	if d <= 0 {

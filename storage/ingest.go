@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +22,9 @@ import (
 // Every InsertEvent joins a queue; a few writer goroutines take whatever is
 // waiting (at most maxBatch events) and store it in one transaction, so many
 // requests share one commit — one fsync — instead of paying for one each.
+// On PostgreSQL the batch is one prepared statement (insertBatchPostgres):
+// one round trip, planned once; on SQLite, which is in-process, a
+// transaction of plain statements (checkWebhooks, claimKeys, insertEvents).
 // Each caller returns only after the transaction holding its event
 // committed: accepted still means stored. A batch that fails on something
 // one event brought (a constraint, a value the database refuses) is retried
@@ -39,8 +40,8 @@ var ErrWebhookChanged = errors.New("storage: webhook changed")
 const DedupWindow = 72 * time.Hour
 
 const (
-	// maxBatch bounds one transaction: 128 events are 768 parameters of
-	// the multi-row INSERT, far below both backends' limits.
+	// maxBatch bounds one transaction (on SQLite, 128 events are 768
+	// parameters of the multi-row INSERT, far below its limit).
 	maxBatch = 128
 	// maxBatchBytes bounds the bodies of one batch (one event larger than
 	// this goes alone).
@@ -106,9 +107,6 @@ func (d *DB) maxWriters() int {
 	if d.dialect == SQLite {
 		return 1
 	}
-	if n, err := strconv.Atoi(os.Getenv("XXX_WRITERS")); err == nil { // XXX experiment
-		return n
-	}
 	return 2
 }
 
@@ -152,14 +150,7 @@ func (d *DB) writeBatches() {
 		b.mu.Lock()
 		if len(b.queue) == 0 {
 			b.writers--
-			prune := time.Since(b.lastPrune) > pruneEvery
-			if prune {
-				b.lastPrune = time.Now()
-			}
 			b.mu.Unlock()
-			if prune {
-				d.pruneEventKeys()
-			}
 			return
 		}
 		n, size := 1, len(b.queue[0].e.Body)
@@ -171,14 +162,17 @@ func (d *DB) writeBatches() {
 		rest := copy(b.queue, b.queue[n:])
 		clear(b.queue[rest:])
 		b.queue = b.queue[:rest]
+		prune := time.Since(b.lastPrune) > pruneEvery
+		if prune {
+			b.lastPrune = time.Now()
+		}
 		b.mu.Unlock()
 
-		t0 := time.Now() // XXX
 		d.commitBatch(batch)
-		if os.Getenv("XXX_TRACE") != "" {
-			fmt.Fprintf(os.Stderr, "XXX batch %d %v\n", len(batch), time.Since(t0))
-		}
 		clear(batch)
+		if prune {
+			d.pruneEventKeys()
+		}
 	}
 }
 
@@ -549,43 +543,42 @@ func (d *DB) insertBatchPostgres(ctx context.Context, batch []*insertReq, now ti
 	return nil
 }
 
-// insertEvents stores the batch's new events and their deliveries.
+// insertEvents stores the batch's new events and their deliveries. SQLite
+// runs in-process, so a statement per event costs no round trip; each is
+// prepared once per batch rather than a multi-row statement parsed anew.
 func (d *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, batch []*insertReq, now time.Time) error {
-	var sb strings.Builder
-	sb.WriteString(`INSERT INTO events (id, webhook_id, content_type, headers, body, status, error, received_at) VALUES `)
-	args := make([]any, 0, 6*len(batch))
-	ids := make([]any, 0, len(batch))
-	for _, r := range batch {
-		if r.err != nil || r.dup != nil {
-			continue
-		}
-		if len(ids) > 0 {
-			sb.WriteByte(',')
-		}
-		p := len(args)
-		sb.WriteString("(" + d.ph(p+1) + "," + d.ph(p+2) + "," + d.ph(p+3) + "," + d.ph(p+4) + "," + d.ph(p+5) + ",'queued',''," + d.ph(p+6) + ")")
-		e := r.e
-		args = append(args, e.ID, e.WebhookID, e.ContentType, e.Headers, e.Body, now)
-		ids = append(ids, e.ID)
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
-		return err
-	}
-	counts, err := d.queueDeliveries(ctx, tx, ids, now)
+	insEvent, err := tx.PrepareContext(ctx, d.q(`
+		INSERT INTO events (id, webhook_id, content_type, headers, body, status, error, received_at)
+		VALUES (?, ?, ?, ?, ?, 'queued', '', ?)`))
 	if err != nil {
 		return err
 	}
+	defer insEvent.Close()
+	insDeliveries, err := tx.PrepareContext(ctx, d.q(queueDeliveries))
+	if err != nil {
+		return err
+	}
+	defer insDeliveries.Close()
 	var settled []any
 	for _, r := range batch {
 		if r.err != nil || r.dup != nil {
 			continue
 		}
-		if r.n = counts[r.e.ID]; r.n == 0 {
-			r.e.Status, r.e.DeliveredAt = StatusDelivered, &now
-			settled = append(settled, r.e.ID)
+		e := r.e
+		if _, err := insEvent.ExecContext(ctx, e.ID, e.WebhookID, e.ContentType, e.Headers, e.Body, now); err != nil {
+			return err
+		}
+		res, err := insDeliveries.ExecContext(ctx, e.ID, now, StatusMuted, StatusQueued, now, now, e.WebhookID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if r.n = int(n); n == 0 {
+			e.Status, e.DeliveredAt = StatusDelivered, &now
+			settled = append(settled, e.ID)
 		}
 	}
 	if len(settled) > 0 {
@@ -595,43 +588,17 @@ func (d *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, batch []*insertReq, 
 	return err
 }
 
-// queueDeliveries queues one delivery per subscribed, reachable chat for
-// each of the events ids (a muted subscription's held back: subscription.go)
-// and returns how many each got.
-func (d *DB) queueDeliveries(ctx context.Context, tx *sqlx.Tx, ids []any, now time.Time) (map[string]int, error) {
-	args := append(make([]any, 0, len(ids)+4), now, StatusMuted, StatusQueued, now, now)
-	args = append(args, ids...)
-	rows, err := tx.QueryContext(ctx, d.q(`
-		INSERT INTO deliveries (event_id, chat_id, status, attempts, next_attempt_at, created_at)
-		SELECT e.id, s.chat_id,
-			CASE WHEN s.muted AND (s.muted_until IS NULL OR s.muted_until > ?) THEN ? ELSE ? END, -- /mute holds it (subscription.go)
-			0, ?, ?
-		FROM events e JOIN subscriptions s ON s.webhook_id = e.webhook_id JOIN chats c ON c.id = s.chat_id
-		WHERE e.id IN (`+placeholders(len(ids))+`) AND c.active
-		ORDER BY e.id, s.chat_id
-		RETURNING event_id`), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	counts := make(map[string]int, len(ids))
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		counts[id]++
-	}
-	return counts, rows.Err()
-}
-
-// ph is the n-th (from 1) placeholder of a statement built for the dialect.
-func (d *DB) ph(n int) string {
-	if d.dialect == Postgres {
-		return "$" + strconv.Itoa(n)
-	}
-	return "?"
-}
+// queueDeliveries queues one delivery of an event per subscribed, reachable
+// chat (a muted subscription's held back: subscription.go). PostgreSQL's
+// batch statement (pgInsertBatch) does the same for many events at once.
+const queueDeliveries = `
+	INSERT INTO deliveries (event_id, chat_id, status, attempts, next_attempt_at, created_at)
+	SELECT ?, s.chat_id,
+		CASE WHEN s.muted AND (s.muted_until IS NULL OR s.muted_until > ?) THEN ? ELSE ? END, -- /mute holds it (subscription.go)
+		0, ?, ?
+	FROM subscriptions s JOIN chats c ON c.id = s.chat_id
+	WHERE s.webhook_id = ? AND c.active
+	ORDER BY s.chat_id`
 
 // placeholders is "?,?,…" for n parameters, for a statement that d.q rebinds.
 func placeholders(n int) string {
