@@ -157,7 +157,7 @@ awk -v rounds="$ROUNDS" '
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
-  { rps[$2] = rps[$2] " " $3; p50[$2] = p50[$2] " " $4; p99[$2] = p99[$2] " " $5; cpu[$2] = cpu[$2] " " $10
+  { byRound[$1, $2] = $3; rps[$2] = rps[$2] " " $3; p50[$2] = p50[$2] " " $4; p99[$2] = p99[$2] " " $5; cpu[$2] = cpu[$2] " " $10
     bad[$2] += $7 + $8 + ($11 == 202 ? 0 : 1); if ($9 > rss[$2]) rss[$2] = $9 }
   END {
     split("herald-pg herald-sqlite pgsrv plain", order, " ")
@@ -170,6 +170,15 @@ awk -v rounds="$ROUNDS" '
         bad[s], rss[s] / 1024, median(cpu[s]), r / pg, r / pl, median(p99[s]) / pg99
     }
     printf "\nmedian of %d interleaved rounds of %s each\n", rounds, ENVIRON["DURATION"]
+    # The load of a shared machine drifts within a run: the ratio within
+    # each round, to the pgsrv run next to it, is the steadier figure.
+    for (i = 1; i <= 2; i++) {
+      s = order[i]; line = ""; all = ""
+      for (r = 1; r <= rounds; r++) if ((r, s) in byRound && (r, "pgsrv") in byRound) {
+        x = byRound[r, s] / byRound[r, "pgsrv"]; line = line sprintf(" %.2f×", x); all = all " " x
+      }
+      if (all != "") printf "%s req/s vs pgsrv by round:%s (median %.2f×)\n", s, line, median(all)
+    }
   }' "$results"
 echo
 awk '{ if ($5 > $3) { bad = 1; print "MISSING: " $2 " round " $1 ": " $5 " answered 202, " $3 " stored" } }

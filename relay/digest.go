@@ -70,20 +70,18 @@ func importanceRank(i agent.Importance) int {
 	return 1
 }
 
-// digest renders the message for the folded deliveries dls. Each event is
-// read and described by the built-in formatter (a storm is no time for an
-// LLM call per event), one at a time, so memory stays flat however many
-// are folded.
+// digest renders the message for the folded deliveries dls (held, for one
+// chat). Each event is read and described by the built-in formatter (a
+// storm is no time for an LLM call per event), one at a time, so memory
+// stays flat however many are folded.
 func (r *Relay) digest(ctx context.Context, chat storage.Chat, dls []storage.Delivery) (agent.Message, error) {
 	counts := map[string]int{}
 	var kinds, webhooks []string
 	var named []digestItem
 	loud := false
-	for i, d := range dls {
-		ev, err := r.db.EventForDelivery(ctx, d.EventID)
-		if err != nil {
-			return agent.Message{}, err
-		}
+	folded := 0
+	err := r.db.EachHeldEvent(ctx, chat.ID, dls[0].LeaseOwner, func(ev storage.QueuedEvent) error {
+		folded++
 		n := agent.Format(toAgentEvent(ev), chat.Language, r.loc)
 		kind := strings.Join(slices.DeleteFunc([]string{oneLine(n.Source), oneLine(n.Event)}, func(s string) bool { return s == "" }), " · ")
 		if kind == "" {
@@ -104,12 +102,19 @@ func (r *Relay) digest(ctx context.Context, chat storage.Chat, dls []storage.Del
 		if title == "" {
 			title = kind
 		}
-		named = append(named, digestItem{imp: n.Importance, title: clampRunes(title, digestTitle), order: i})
+		named = append(named, digestItem{imp: n.Importance, title: clampRunes(title, digestTitle), order: folded})
 		// Keep only the most important few (ties: the earliest).
 		slices.SortStableFunc(named, func(a, b digestItem) int {
 			return cmp.Or(cmp.Compare(importanceRank(a.imp), importanceRank(b.imp)), cmp.Compare(a.order, b.order))
 		})
 		named = named[:min(len(named), digestNamed)]
+		return nil
+	})
+	if err != nil {
+		return agent.Message{}, err
+	}
+	if folded != len(dls) {
+		return agent.Message{}, fmt.Errorf("%d of %d folded events still held", folded, len(dls))
 	}
 	slices.SortStableFunc(kinds, func(a, b string) int { return cmp.Compare(counts[b], counts[a]) })
 

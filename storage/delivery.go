@@ -172,6 +172,35 @@ func (d *DB) ChatWithBacklog(ctx context.Context, chatID int64) (Chat, int, erro
 	return row.Chat, row.Backlog, nil
 }
 
+// EachHeldEvent calls fn with the event of each delivery of chatID that
+// owner holds, oldest first (a digest's events), reading them in one query
+// but holding one at a time, so that memory stays flat however many are
+// folded. Its events carry no status or attempts.
+func (d *DB) EachHeldEvent(ctx context.Context, chatID int64, owner string, fn func(QueuedEvent) error) error {
+	rows, err := d.db.QueryxContext(ctx, d.q(`
+		SELECT e.id, e.webhook_id, e.content_type, e.headers, e.body, e.received_at, w.name AS webhook_name
+		FROM deliveries dl JOIN events e ON e.id = dl.event_id JOIN webhooks w ON w.id = e.webhook_id
+		WHERE dl.chat_id = ? AND dl.status = ? AND dl.lease_owner = ?
+		ORDER BY dl.id`), chatID, StatusProcessing, owner)
+	if err != nil {
+		return fmt.Errorf("storage: held events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e QueuedEvent
+		if err := rows.StructScan(&e); err != nil {
+			return fmt.Errorf("storage: held events: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("storage: held events: %w", err)
+	}
+	return nil
+}
+
 // CompleteDelivery records a delivery as sent with Telegram's message id.
 func (d *DB) CompleteDelivery(ctx context.Context, dl Delivery, messageID int64) error {
 	return d.CompleteDeliveries(ctx, []Delivery{dl}, messageID, time.Time{})

@@ -393,6 +393,7 @@ const pgInsertBatch = `
 	k AS (
 		INSERT INTO event_keys (webhook_id, key, event_id, created_at)
 		SELECT ok.webhook_id, ok.key, ok.id, $12 FROM ok WHERE ok.key <> ''
+		ORDER BY ok.webhook_id, ok.key -- every batch takes keys in one order: no deadlock between two
 		ON CONFLICT (webhook_id, key) DO UPDATE SET event_id = excluded.event_id, created_at = excluded.created_at
 		WHERE event_keys.created_at < $13
 		RETURNING event_id),

@@ -367,6 +367,7 @@ func drain(ctx context.Context, o options, db *storage.DB, tg *telegramtest.Serv
 		}
 	}
 	report429(tg)
+	reportGaps(tg)
 	minimum := float64(o.events) / 30
 	took := last.Sub(launched).Seconds()
 	fmt.Printf("events=%d messages=%d 429s=%d\n", o.events, msgs, tg.Count429())
@@ -581,5 +582,38 @@ func report429(tg *telegramtest.Server) {
 		if c.Code == http.StatusTooManyRequests {
 			fmt.Printf("  429 at %s to chat %s: %s\n", c.Time.Format("15:04:05.000"), c.Params["chat_id"], c.Description)
 		}
+	}
+}
+
+// reportGaps prints how the time between messages arriving at the fake was
+// spent: the paced gap (1/28 s) or longer pauses, when nothing was ready.
+func reportGaps(tg *telegramtest.Server) {
+	var ts []time.Time
+	for _, c := range tg.Calls("sendMessage") {
+		ts = append(ts, c.Time)
+	}
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	var long, longTime time.Duration
+	n := 0
+	for i := 1; i < len(ts); i++ {
+		if g := ts[i].Sub(ts[i-1]); g > 100*time.Millisecond {
+			n++
+			longTime += g
+			long = max(long, g)
+		}
+	}
+	fmt.Printf("pauses over 100 ms between messages: %d, %.1fs in all, longest %.0f ms\n", n, longTime.Seconds(), ms(long))
+	if len(ts) > 0 {
+		var per []string
+		for start := ts[0]; start.Before(ts[len(ts)-1]); start = start.Add(20 * time.Second) {
+			k := 0
+			for _, t := range ts {
+				if !t.Before(start) && t.Before(start.Add(20*time.Second)) {
+					k++
+				}
+			}
+			per = append(per, fmt.Sprintf("%.1f", float64(k)/20))
+		}
+		fmt.Printf("messages/s by 20 s: %s\n", strings.Join(per, " "))
 	}
 }
