@@ -57,7 +57,9 @@ const chatHeads = `
 
 // claimQueries are the one dialect-specific statement of the queue. Both
 // take chats' oldest deliveries (chatHeads) that are due, skipping chats
-// whose pacing time (chat_pacing, Telegram's per-chat limit) has not come.
+// whose pacing time (chat_pacing, Telegram's per-chat limit) has not come,
+// oldest event first: a delivery that waited out a 429 or a backoff keeps
+// its place in line rather than queueing behind every chat's backlog.
 var claimQueries = map[Dialect]string{
 	// FOR UPDATE SKIP LOCKED: concurrent claimers (other processes included)
 	// take disjoint rows without waiting on each other.
@@ -68,7 +70,7 @@ var claimQueries = map[Dialect]string{
 			WHERE d.id IN (` + chatHeads + `)
 				AND ((d.status = 'queued' AND d.next_attempt_at <= $3) OR (d.status = 'processing' AND d.lease_until < $3))
 				AND NOT EXISTS (SELECT 1 FROM chat_pacing p WHERE p.chat_id = d.chat_id AND p.next_at > $3)
-			ORDER BY d.next_attempt_at, d.id
+			ORDER BY d.id
 			LIMIT $4
 			FOR UPDATE SKIP LOCKED)
 		RETURNING ` + deliveryColumns,
@@ -81,7 +83,7 @@ var claimQueries = map[Dialect]string{
 			WHERE d.id IN (` + chatHeads + `)
 				AND ((d.status = 'queued' AND d.next_attempt_at <= ?3) OR (d.status = 'processing' AND d.lease_until < ?3))
 				AND NOT EXISTS (SELECT 1 FROM chat_pacing p WHERE p.chat_id = d.chat_id AND p.next_at > ?3)
-			ORDER BY d.next_attempt_at, d.id
+			ORDER BY d.id
 			LIMIT ?4)
 		RETURNING ` + deliveryColumns,
 }
@@ -132,9 +134,17 @@ func (d *DB) ClaimChatBacklog(ctx context.Context, head Delivery, lease time.Dur
 func (d *DB) RenewLeases(ctx context.Context, owner string, lease time.Duration) (int, error) {
 	defer d.writeLock()()
 	until := d.Now().Add(lease)
+	// On PostgreSQL, rows locked by a transaction finishing them are
+	// skipped: taking them in another order than it does would deadlock,
+	// and they are done being held anyway.
+	lock := ""
+	if d.dialect == Postgres {
+		lock = "FOR UPDATE SKIP LOCKED"
+	}
 	var total int64
 	for _, table := range []string{"deliveries", "notices"} {
-		res, err := d.db.ExecContext(ctx, d.q(`UPDATE `+table+` SET lease_until = ? WHERE lease_owner = ? AND status = ?`),
+		res, err := d.db.ExecContext(ctx, d.q(`UPDATE `+table+` SET lease_until = ? WHERE id IN (
+			SELECT id FROM `+table+` WHERE lease_owner = ? AND status = ? ORDER BY id `+lock+`)`),
 			until, owner, StatusProcessing)
 		if err != nil {
 			return 0, fmt.Errorf("storage: renew leases: %w", err)
@@ -340,37 +350,36 @@ func (d *DB) lockEvents(ctx context.Context, tx *sqlx.Tx, ids []string) error {
 
 // settleEvents settles each event none of whose deliveries is pending any
 // more: delivered, or failed with the first failure's reason. (A muted
-// delivery keeps its event pending.)
+// delivery keeps its event pending.) Set-based, a few hundred events per
+// statement: a digest settles a thousand at once.
 func (d *DB) settleEvents(ctx context.Context, tx *sqlx.Tx, ids []string) error {
 	now := d.Now()
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
-	for _, id := range slices.Compact(ids) {
-		var pending []struct {
-			Status string `db:"status"`
-			Error  string `db:"error"`
-		}
-		if err := tx.SelectContext(ctx, &pending, d.q(`
-			SELECT status, error FROM deliveries WHERE event_id = ? AND status <> ? ORDER BY id`),
-			id, StatusDelivered); err != nil {
+	ids = slices.Compact(ids)
+	for chunk := range slices.Chunk(ids, 500) {
+		q, args, err := sqlx.In(`
+			UPDATE events SET status = ?, error = '', delivered_at = ?
+			WHERE id IN (?) AND status NOT IN (?, ?)
+				AND NOT EXISTS (SELECT 1 FROM deliveries dl WHERE dl.event_id = events.id AND dl.status <> ?)`,
+			StatusDelivered, now, chunk, StatusDelivered, StatusFailed, StatusDelivered)
+		if err != nil {
 			return err
 		}
-		status, reason, deliveredAt := StatusDelivered, "", &now
-		settled := true
-		for _, p := range pending {
-			if p.Status != StatusFailed {
-				settled = false // still in flight: the event stays processing
-				break
-			}
-			if status != StatusFailed {
-				status, reason, deliveredAt = StatusFailed, p.Error, nil
-			}
+		if _, err := tx.ExecContext(ctx, d.q(q), args...); err != nil {
+			return err
 		}
-		if !settled {
-			continue
+		q, args, err = sqlx.In(`
+			UPDATE events SET status = ?, delivered_at = NULL, error = (SELECT dl.error FROM deliveries dl
+				WHERE dl.event_id = events.id AND dl.status = ? ORDER BY dl.id LIMIT 1)
+			WHERE id IN (?) AND status NOT IN (?, ?)
+				AND EXISTS (SELECT 1 FROM deliveries dl WHERE dl.event_id = events.id AND dl.status = ?)
+				AND NOT EXISTS (SELECT 1 FROM deliveries dl WHERE dl.event_id = events.id AND dl.status NOT IN (?, ?))`,
+			StatusFailed, StatusFailed, chunk, StatusDelivered, StatusFailed, StatusFailed, StatusDelivered, StatusFailed)
+		if err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, d.q(`UPDATE events SET status = ?, error = ?, delivered_at = ? WHERE id = ?`),
-			status, reason, deliveredAt, id); err != nil {
+		if _, err := tx.ExecContext(ctx, d.q(q), args...); err != nil {
 			return err
 		}
 	}
