@@ -59,7 +59,8 @@ type Config struct {
 	// digest message. 0 means 90s; negative turns folding off.
 	FoldAfter time.Duration
 	// FoldMin is the least backlog worth a digest (default 3); FoldMax the
-	// most events one digest folds (default 1000; the rest go in the next).
+	// most events one digest folds (default 500; the rest go in the next),
+	// which bounds the work of one digest.
 	FoldMin, FoldMax int
 }
 
@@ -95,7 +96,7 @@ func (c *Config) defaults() {
 		c.FoldMin = 3
 	}
 	if c.FoldMax <= 0 {
-		c.FoldMax = 1000
+		c.FoldMax = 500
 	}
 	c.FoldMin = max(c.FoldMin, 2)
 	c.FoldMax = max(c.FoldMax, c.FoldMin)
@@ -281,6 +282,10 @@ func (r *Relay) process(ctx context.Context, d storage.Delivery) {
 // outcome records what became of a message that carried dls (one delivery,
 // or the deliveries a digest folded, the chat's oldest first).
 func (r *Relay) outcome(ctx context.Context, log *slog.Logger, dls []storage.Delivery, interval time.Duration, backlog int, msgID int64, err error) {
+	// What Telegram answered is recorded even if the work's time ran out
+	// meanwhile: a message sent and not recorded would go out again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	d, rest := dls[0], dls[1:]
 	if err == nil {
 		var next time.Time

@@ -255,10 +255,14 @@ func bench(o options) error {
 		return err
 	}
 	mem := watchMemory(child.Process.Pid)
-	defer func() {
+	stopChild := func() {
 		child.Process.Signal(syscall.SIGTERM)
 		child.Wait()
-	}()
+	}
+	defer stopChild()
+	sig := make(chan os.Signal, 1)
+	signalNotify(sig)
+	go func() { <-sig; stopChild(); os.Exit(1) }() // no orphaned node
 	if err := waitHealthy(listen); err != nil {
 		return err
 	}
