@@ -85,7 +85,14 @@ func (b *Bot) handleMyChatMember(ctx context.Context, u *models.ChatMemberUpdate
 		return t == models.ChatMemberTypeBanned || t == models.ChatMemberTypeLeft
 	}
 	if gone(u.NewChatMember.Type) {
-		if err := b.db.SetChatActive(ctx, u.Chat.ID, false); err != nil {
+		// What waits for the chat fails now rather than at its first
+		// send, and the webhooks' owners are told (once: ChatGone queues
+		// the notice only if the chat was active).
+		why, reason := GoneKicked, "the bot was removed from the chat"
+		if u.Chat.Type == models.ChatTypePrivate {
+			why, reason = GoneBlocked, "the bot was blocked by the user"
+		}
+		if _, err := b.db.ChatGone(ctx, u.Chat.ID, reason, why); err != nil {
 			b.log.Error("deactivate chat", "chat_id", u.Chat.ID, "error", err)
 			return
 		}

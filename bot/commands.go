@@ -143,6 +143,10 @@ func (b *Bot) chatLocalizer(ctx context.Context, chatID int64) *locales.Localize
 }
 
 func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
+	if m.MigrateToChatID != 0 || m.MigrateFromChatID != 0 {
+		b.handleMigration(ctx, m)
+		return
+	}
 	cmd, args, addressed, ok := b.parseCommand(m.Text, m.Entities)
 	if m.SenderChat != nil {
 		// An anonymous group admin, or someone writing as a channel: there
@@ -441,3 +445,21 @@ func utf8RuneStart(c byte) bool { return c&0xC0 != 0x80 }
 
 // fmtTime shows a moment to people: UTC, to the minute.
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// handleMigration follows a group that became a supergroup as soon as
+// Telegram says so — the old group's service message carries
+// migrate_to_chat_id, the supergroup's first one migrate_from_chat_id —
+// rather than at the next send's migrate_to_chat_id error. MigrateChat is
+// safe to run twice (both messages, or a send that raced them).
+// Specs: https://core.telegram.org/bots/api#message (migrate_to_chat_id)
+func (b *Bot) handleMigration(ctx context.Context, m *models.Message) {
+	from, to := m.Chat.ID, m.MigrateToChatID
+	if to == 0 {
+		from, to = m.MigrateFromChatID, m.Chat.ID
+	}
+	if err := b.db.MigrateChat(ctx, from, to, nil); err != nil {
+		b.log.Error("follow group migration", "chat_id", from, "to", to, "error", err)
+		return
+	}
+	b.log.Info("group became a supergroup; its subscriptions follow", "chat_id", from, "to", to)
+}
