@@ -111,19 +111,11 @@ func (p *jsonParser) value(depth int) (*node, error) {
 			}
 			n.keys = append(n.keys, key)
 			n.vals = append(n.vals, v)
-			p.space()
-			if p.i >= len(p.b) {
-				return nil, io.ErrUnexpectedEOF
-			}
-			if p.b[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.b[p.i] == '}' {
-				p.i++
+			if done, err := p.after('}'); err != nil {
+				return nil, err
+			} else if done {
 				return n, nil
 			}
-			return nil, errJSON
 		}
 	case c == '[':
 		if depth >= maxJSONDepth {
@@ -143,19 +135,11 @@ func (p *jsonParser) value(depth int) (*node, error) {
 				return nil, err
 			}
 			n.vals = append(n.vals, v)
-			p.space()
-			if p.i >= len(p.b) {
-				return nil, io.ErrUnexpectedEOF
-			}
-			if p.b[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.b[p.i] == ']' {
-				p.i++
+			if done, err := p.after(']'); err != nil {
+				return nil, err
+			} else if done {
 				return n, nil
 			}
-			return nil, errJSON
 		}
 	case c == '"':
 		s, err := p.str()
@@ -173,6 +157,24 @@ func (p *jsonParser) value(depth int) (*node, error) {
 		return p.number()
 	}
 	return nil, errJSON
+}
+
+// after reads what follows a member of an object or array: a comma (more
+// members follow) or its closing byte (done).
+func (p *jsonParser) after(closing byte) (done bool, err error) {
+	p.space()
+	if p.i >= len(p.b) {
+		return false, io.ErrUnexpectedEOF
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case closing:
+		p.i++
+		return true, nil
+	}
+	return false, errJSON
 }
 
 func (p *jsonParser) literal(word string, n *node) (*node, error) {

@@ -110,6 +110,29 @@ func withLang(u telegramtest.User, lang string) telegramtest.User {
 }
 
 // chatFor returns the chat the page means by key for person who.
+// actor is the person a request acts as; it answers 400 when there is none.
+func actor(w http.ResponseWriter, key string) (person, bool) {
+	who, ok := personByKey(key)
+	if !ok {
+		writeError(w, http.StatusBadRequest, `"as" must be one of the playground's people`)
+	}
+	return who, ok
+}
+
+// actorIn is actor and the chat the request acts in; it answers 400 when
+// either is unknown.
+func actorIn(w http.ResponseWriter, key, chatKey string) (person, telegramtest.Chat, bool) {
+	who, ok := actor(w, key)
+	if !ok {
+		return person{}, telegramtest.Chat{}, false
+	}
+	chat, ok := chatFor(who, chatKey)
+	if !ok {
+		writeError(w, http.StatusBadRequest, `"chat" must be private or group`)
+	}
+	return who, chat, ok
+}
+
 func chatFor(who person, key string) (telegramtest.Chat, bool) {
 	switch key {
 	case "private":
@@ -269,14 +292,8 @@ func (p *Playground) handleSend(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	who, ok := personByKey(req.As)
+	who, chat, ok := actorIn(w, req.As, req.Chat)
 	if !ok {
-		writeError(w, http.StatusBadRequest, `"as" must be one of the playground's people`)
-		return
-	}
-	chat, ok := chatFor(who, req.Chat)
-	if !ok {
-		writeError(w, http.StatusBadRequest, `"chat" must be private or group`)
 		return
 	}
 	text := strings.TrimSpace(req.Text)
@@ -316,14 +333,8 @@ func (p *Playground) handlePress(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	who, ok := personByKey(req.As)
+	who, chat, ok := actorIn(w, req.As, req.Chat)
 	if !ok {
-		writeError(w, http.StatusBadRequest, `"as" must be one of the playground's people`)
-		return
-	}
-	chat, ok := chatFor(who, req.Chat)
-	if !ok {
-		writeError(w, http.StatusBadRequest, `"chat" must be private or group`)
 		return
 	}
 	m, ok := p.tg.Message(chat.ID, req.MessageID)
@@ -372,9 +383,8 @@ func (p *Playground) handleGroup(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	who, ok := personByKey(req.As)
+	who, ok := actor(w, req.As)
 	if !ok {
-		writeError(w, http.StatusBadRequest, `"as" must be one of the playground's people`)
 		return
 	}
 	if req.Action != "add" {
