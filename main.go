@@ -18,6 +18,7 @@ import (
 
 	"github.com/herald-relay/herald/agent"
 	"github.com/herald-relay/herald/bot"
+	"github.com/herald-relay/herald/forward"
 	"github.com/herald-relay/herald/locales"
 	"github.com/herald-relay/herald/relay"
 	"github.com/herald-relay/herald/storage"
@@ -165,16 +166,24 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, w wiring) int {
 	// sends through the bot: the bell is connected once both exist, before
 	// either runs.
 	var wake func()
+	// Outbound forwarding (SPEC §9) runs its own workers, so a slow target
+	// never holds up Telegram; it takes each event's summary from the
+	// relay (made once per event and language), connected below.
+	var summaries *relay.Relay
+	fw := forward.New(db, forward.SummaryFunc(func(ctx context.Context, eventID, lang string) (agent.Notification, error) {
+		return summaries.Summary(ctx, eventID, lang)
+	}), loc, log, forward.Config{AllowPrivate: cfg.ForwardAllowPrivate, Work: cfg.LLMTimeout + 20*time.Second, UserAgent: "Herald/" + version})
 	tgBot, err := bot.New(bot.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, PublicURL: cfg.PublicURL, Poll: w.botPoll, Mode: cfg.TelegramMode,
-		AdminIDs: cfg.AdminIDs, AccessMode: cfg.AccessMode, Wake: func() { wake() }}, db, loc, log)
+		AdminIDs: cfg.AdminIDs, AccessMode: cfg.AccessMode, Wake: func() { wake() }, Asker: ag, Forwarder: fw}, db, loc, log)
 	if err != nil {
 		log.Error("telegram client", "error", err)
 		return 1
 	}
 	// One summary attempt, a send and some slack.
 	rl := relay.New(db, ag, tgBot, loc, log, relay.Config{Work: cfg.LLMTimeout + 25*time.Second})
-	wake = rl.Wake
-	api := webhook.New(db, webhook.Config{MaxBodyBytes: cfg.MaxBodyBytes, RateLimit: cfg.HookRateLimit, RateWindow: cfg.HookRateWindow}, log, rl.Wake)
+	summaries = rl
+	wake = func() { rl.Wake(); fw.Wake() }
+	api := webhook.New(db, webhook.Config{MaxBodyBytes: cfg.MaxBodyBytes, RateLimit: cfg.HookRateLimit, RateWindow: cfg.HookRateWindow}, log, wake)
 	if cfg.TelegramMode == bot.ModeWebhook {
 		api.Mount("POST "+bot.WebhookPath, tgBot.WebhookHandler())
 	}
@@ -222,6 +231,12 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, w wiring) int {
 		defer close(relayDone)
 		rl.Run(relayCtx)
 	}()
+	forwardCtx, stopForward := context.WithCancel(context.WithoutCancel(ctx))
+	forwardDone := make(chan struct{})
+	go func() {
+		defer close(forwardDone)
+		fw.Run(forwardCtx)
+	}()
 	if w.ready != nil {
 		w.ready()
 	}
@@ -247,7 +262,9 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, w wiring) int {
 	stopBot()
 	botDone.Wait()
 	stopRelay()
+	stopForward()
 	<-relayDone
+	<-forwardDone
 	log.Info("stopped")
 	return code
 }

@@ -156,6 +156,7 @@ func format(ev Event, lang string, loc *locales.Bundle) (Notification, payload, 
 	if n.Source == "" {
 		n.Source = ev.Webhook
 	}
+	n.Action = f.todo(n) // action.go
 	n.Lang = f.l.Lang()
 	n.ByLLM = false
 	return tidy(n), f.p, s

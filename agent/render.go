@@ -17,6 +17,11 @@ type Message struct {
 	LinkURL             string // when set, the sender adds an inline-keyboard URL button to it
 	LinkText            string // the button's label, localized ("Open")
 	DisableNotification bool   // a low-importance notification arrives silently
+	// Done asks for a Done button (callback data "done") beside the link:
+	// the notification carries an action item, a task until someone
+	// presses it (SPEC §10). DoneText is its label, localized.
+	Done     bool
+	DoneText string
 }
 
 // Render limits per field, in runes, so that one long value cannot push the
@@ -38,7 +43,8 @@ type span struct {
 
 // Render turns a notification into Telegram HTML (parse_mode HTML): the
 // first line "<b>Source · Event</b>", then the title and summary, facts as
-// "Label: value" lines, and the action item. Render escapes every field
+// "Label: value" lines, and the action item (with a Done button: Done).
+// Render escapes every field
 // itself, uses only the &lt; &gt; &amp; &quot; entities and the b tag, and
 // keeps the visible text within MaxMessageLen UTF-16 code units, cutting at
 // a clean boundary with "…". LinkURL is set when Link is an http(s) URL;
@@ -93,6 +99,9 @@ func Render(n Notification, loc *locales.Bundle) Message {
 		m.LinkText = l.T("agent.open", nil)
 	}
 	m.DisableNotification = n.Importance == ImportanceLow
+	if oneLine(n.Action) != "" {
+		m.Done, m.DoneText = true, l.T("task.button", nil)
+	}
 	return m
 }
 

@@ -44,6 +44,12 @@ type Config struct {
 	// Limits are Telegram's flood limits to keep; the zero value means
 	// DefaultLimits (see limiter.go).
 	Limits Limits
+	// Asker answers questions asked by replying to a notification
+	// (ask.go); nil means no LLM is configured.
+	Asker Asker
+	// Forwarder is outbound forwarding (forward.go, SPEC §9); nil means
+	// /forward and /deliveries answer that it is not available.
+	Forwarder Forwarder
 }
 
 // DefaultMaxWebhooks is the per-user webhook quota unless Config says otherwise.
@@ -68,6 +74,7 @@ type Bot struct {
 	limits   Limits    // Config.Limits with defaults
 	pace     *limiter  // the bot-wide send rate (limiter.go)
 	hook     hookState // TELEGRAM_MODE=webhook (webhookmode.go)
+	asks     *askState // questions about notifications (ask.go)
 
 	mu       sync.RWMutex
 	username string // the bot's @username, learned from getMe
@@ -90,7 +97,7 @@ func New(cfg Config, db *storage.DB, loc *locales.Bundle, log *slog.Logger) (*Bo
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
 	}
-	b := &Bot{db: db, loc: loc, log: log, cfg: cfg, commands: commandTable()}
+	b := &Bot{db: db, loc: loc, log: log, cfg: cfg, commands: commandTable(), asks: newAskState()}
 	b.limits = cfg.Limits.withDefaults()
 	b.pace = newLimiter(db, b.limits)
 	// The client's timeout must outlast a long poll; every other call gets
@@ -198,7 +205,7 @@ func (b *Bot) setup(ctx context.Context) error {
 // added to it in the private chats of ADMIN_IDS.
 var (
 	menuCommands = []string{"start", "help", "newtoken", "tokens", "subscribe", "unsubscribe", "regenerate", "revoke",
-		"secret", "test", "history", "mute", "unmute", "language"}
+		"secret", "test", "history", "invite", "mute", "unmute", "language", "tasks", "forward", "deliveries"}
 	adminCommands = []string{"stats", "queue", "ban", "unban", "grant"}
 )
 

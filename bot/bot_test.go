@@ -296,7 +296,7 @@ func TestBot_CommandMenu(t *testing.T) {
 	for deadline := time.Now().Add(wait); time.Now().Before(deadline) && (len(en) == 0 || len(ru) == 0); time.Sleep(10 * time.Millisecond) {
 		en, ru = menu("default", ""), menu("default", "ru")
 	}
-	if len(en) != 14 || len(ru) != len(en) {
+	if len(en) != 18 || len(ru) != len(en) {
 		t.Fatalf("menu: en %v ru %v", en, ru)
 	}
 	for _, want := range []string{"newtoken=Создать", "mute=Приостановить", "language=Язык"} {
@@ -319,7 +319,7 @@ func TestBot_CommandMenu(t *testing.T) {
 	for deadline := time.Now().Add(wait); time.Now().Before(deadline) && len(admin) == 0; time.Sleep(10 * time.Millisecond) {
 		admin = menu(scope, "ru")
 	}
-	if len(admin) != 19 || !strings.Contains(strings.Join(admin, "\n"), "stats=Админ") {
+	if len(admin) != 23 || !strings.Contains(strings.Join(admin, "\n"), "stats=Админ") {
 		t.Errorf("admin menu: %v", admin)
 	}
 }

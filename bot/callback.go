@@ -51,6 +51,8 @@ func (b *Bot) handleCallback(ctx context.Context, q *models.CallbackQuery) {
 	case "revoke!":
 		b.clearButtons(ctx, msg)
 		b.dispatch(ctx, cmd, r)
+	case doneData:
+		b.handleDone(ctx, msg, r) // any member's, never owner-bound (task.go)
 	default:
 		if _, ok := b.commands[cmd]; !ok {
 			answer = loc.T("error.expired", nil)

@@ -72,9 +72,13 @@ func commandTable() map[string]command {
 		"secret":      {run: (*Bot).cmdSecret, role: configurer, sensitive: true},
 		"test":        {run: (*Bot).cmdTest, role: configurer},
 		"history":     {run: (*Bot).cmdHistory, role: configurer},
+		"invite":      {run: (*Bot).cmdInvite, role: configurer}, // invite.go
 		"mute":        {run: (*Bot).cmdMute, role: configurer},
 		"unmute":      {run: (*Bot).cmdUnmute, role: configurer},
 		"language":    {run: (*Bot).cmdLanguage, role: configurer},
+		"forward":     {run: (*Bot).cmdForward, role: configurer},
+		"deliveries":  {run: (*Bot).cmdDeliveries, role: configurer},
+		"tasks":       {run: (*Bot).cmdTasks, role: anyone}, // any member of the chat (task.go)
 		"stats":       {run: (*Bot).cmdStats, role: botAdmin},
 		"queue":       {run: (*Bot).cmdQueue, role: botAdmin},
 		"ban":         {run: (*Bot).cmdBan, role: botAdmin},
@@ -159,6 +163,10 @@ func (b *Bot) handleMessage(ctx context.Context, m *models.Message) {
 	}
 	if m.From == nil || m.From.IsBot {
 		return // other bots
+	}
+	if !ok && m.Text != "" && b.repliesToBot(m) {
+		b.handleAsk(ctx, m) // a question about a notification (ask.go)
+		return
 	}
 	if !ok {
 		if m.Chat.Type == models.ChatTypePrivate && m.Text != "" && !strings.HasPrefix(m.Text, "/") {

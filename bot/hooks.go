@@ -212,6 +212,16 @@ func (b *Bot) cmdTokens(ctx context.Context, r request) {
 		b.answer(ctx, r, r.loc.T("tokens.empty", nil))
 		return
 	}
+	invites, err := b.db.InviteStates(ctx, r.user.ID) // invite.go
+	if err != nil {
+		b.internalError(ctx, r, "invite states", err)
+		return
+	}
+	fwds, err := b.db.ForwardsByOwner(ctx, r.user.ID) // forward.go
+	if err != nil {
+		b.internalError(ctx, r, "list forwards", err)
+		return
+	}
 	var sb strings.Builder
 	sb.WriteString(r.loc.T("tokens.header", nil))
 	rows := make([][]models.InlineKeyboardButton, 0, len(list))
@@ -224,10 +234,20 @@ func (b *Bot) cmdTokens(ctx context.Context, r request) {
 		if w.Secret != "" {
 			signing = r.loc.T("tokens.signed", nil)
 		}
+		chats := r.loc.N("tokens.chats", w.Chats, nil)
+		if n := invites[w.ID].Invited; n > 0 {
+			chats += " " + r.loc.N("invite.invited", n, nil)
+		}
 		sb.WriteString("\n")
 		sb.WriteString(r.loc.T("tokens.item", map[string]any{
-			"Name": w.Name, "Chats": r.loc.N("tokens.chats", w.Chats, nil), "Last": last, "Signing": signing,
+			"Name": w.Name, "Chats": chats, "Last": last, "Signing": signing,
 		}))
+		if invites[w.ID].Link {
+			sb.WriteString(", " + r.loc.T("invite.link_on", nil))
+		}
+		if f, ok := fwds[w.ID]; ok {
+			sb.WriteString(b.forwardLine(r, f, ok))
+		}
 		rows = append(rows, []models.InlineKeyboardButton{
 			{Text: w.Name + " · " + r.loc.T("button.regenerate", nil), CallbackData: callbackData(r, "regenerate", w.Name)},
 			{Text: w.Name + " · " + r.loc.T("button.test", nil), CallbackData: callbackData(r, "test", w.Name)},
@@ -313,7 +333,11 @@ func (b *Bot) cmdUnsubscribe(ctx context.Context, r request) {
 		b.answer(ctx, r, r.loc.T("error.not_subscribed", map[string]any{"Name": sub.Name}))
 		return
 	}
-	b.reply(ctx, r.chat.ID, r.loc.T("unsubscribe.done", map[string]any{"Name": sub.Name}), nil)
+	key := "unsubscribe.done"
+	if r.private() && sub.OwnerID != r.user.ID {
+		key = "invite.left" // joined with an invite link (invite.go): /subscribe is not theirs
+	}
+	b.reply(ctx, r.chat.ID, r.loc.T(key, map[string]any{"Name": sub.Name}), nil)
 	if sub.Held > 0 {
 		b.cfg.Wake() // what a mute held is still delivered
 	}

@@ -123,10 +123,8 @@ func (b *Bot) Send(ctx context.Context, chatID int64, msg agent.Message) (int64,
 		DisableNotification: msg.DisableNotification,
 		LinkPreviewOptions:  &models.LinkPreviewOptions{IsDisabled: tg.True()},
 	}
-	if msg.LinkURL != "" {
-		params.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{
-			{Text: msg.LinkText, URL: msg.LinkURL},
-		}}}
+	if kb := notificationKeyboard(msg); kb != nil {
+		params.ReplyMarkup = kb
 	}
 	m, err := b.tg.SendMessage(ctx, params)
 	if err != nil {

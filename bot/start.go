@@ -19,6 +19,10 @@ func (b *Bot) cmdStart(ctx context.Context, r request) {
 			b.redeemGrant(ctx, r, code)
 			return
 		}
+		if code, ok := strings.CutPrefix(payload, invitePrefix); ok {
+			b.joinInvite(ctx, r, code) // invite.go
+			return
+		}
 		if b.resumeFromGroup(ctx, r, payload) {
 			return
 		}

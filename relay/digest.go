@@ -42,7 +42,7 @@ func (r *Relay) deliverDigest(ctx context.Context, log *slog.Logger, head storag
 		return false
 	}
 	dls := append([]storage.Delivery{head}, rest...)
-	msg, err := r.digest(ctx, chat, dls)
+	msg, tasks, err := r.digest(ctx, chat, dls)
 	if err != nil {
 		r.record(log, r.db.ReleaseDeliveries(ctx, rest))
 		r.retry(ctx, log, head, fmt.Errorf("digest: %w", err))
@@ -50,7 +50,7 @@ func (r *Relay) deliverDigest(ctx context.Context, log *slog.Logger, head storag
 	}
 	log.Info("storm: folding the chat's backlog into a digest", "events", len(dls), "backlog", backlog)
 	msgID, err := r.send.Send(ctx, chat.ID, msg)
-	r.outcome(ctx, log, dls, interval, backlog, msgID, err)
+	r.outcome(ctx, log, dls, interval, backlog, msgID, err, tasks...)
 	return true
 }
 
@@ -73,13 +73,16 @@ func importanceRank(i agent.Importance) int {
 // digest renders the message for the folded deliveries dls (held, for one
 // chat). Each event is read and described by the built-in formatter (a
 // storm is no time for an LLM call per event), one at a time, so memory
-// stays flat however many are folded.
-func (r *Relay) digest(ctx context.Context, chat storage.Chat, dls []storage.Delivery) (agent.Message, error) {
+// stays flat however many are folded. The events that need someone to act
+// become tasks, listed by /tasks: the digest has no Done button (one button
+// for many tasks would close them all), it says how many there are.
+func (r *Relay) digest(ctx context.Context, chat storage.Chat, dls []storage.Delivery) (agent.Message, []storage.NewTask, error) {
 	counts := map[string]int{}
 	var kinds, webhooks []string
 	var named []digestItem
 	loud := false
 	folded := 0
+	var tasks []storage.NewTask
 	err := r.db.EachHeldEvent(ctx, chat.ID, dls[0].LeaseOwner, func(ev storage.QueuedEvent) error {
 		folded++
 		n := agent.Format(toAgentEvent(ev), chat.Language, r.loc)
@@ -102,6 +105,9 @@ func (r *Relay) digest(ctx context.Context, chat storage.Chat, dls []storage.Del
 		if title == "" {
 			title = kind
 		}
+		if n.Action != "" {
+			tasks = append(tasks, storage.NewTask{EventID: ev.ID, Title: title, Source: oneLine(n.Source), Action: oneLine(n.Action)})
+		}
 		named = append(named, digestItem{imp: n.Importance, title: clampRunes(title, digestTitle), order: folded})
 		// Keep only the most important few (ties: the earliest).
 		slices.SortStableFunc(named, func(a, b digestItem) int {
@@ -111,10 +117,10 @@ func (r *Relay) digest(ctx context.Context, chat storage.Chat, dls []storage.Del
 		return nil
 	})
 	if err != nil {
-		return agent.Message{}, err
+		return agent.Message{}, nil, err
 	}
 	if folded != len(dls) {
-		return agent.Message{}, fmt.Errorf("%d of %d folded events still held", folded, len(dls))
+		return agent.Message{}, nil, fmt.Errorf("%d of %d folded events still held", folded, len(dls))
 	}
 	slices.SortStableFunc(kinds, func(a, b string) int { return cmp.Compare(counts[b], counts[a]) })
 
@@ -145,7 +151,10 @@ func (r *Relay) digest(ctx context.Context, chat storage.Chat, dls []storage.Del
 		}
 		b.WriteString("\n" + l.T(id, map[string]any{"Title": html.EscapeString(it.title)}))
 	}
-	return agent.Message{HTML: b.String(), DisableNotification: !loud}, nil
+	if len(tasks) > 0 {
+		b.WriteString("\n\n" + l.N("task.digest", len(tasks), nil))
+	}
+	return agent.Message{HTML: b.String(), DisableNotification: !loud}, tasks, nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

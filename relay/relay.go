@@ -141,6 +141,10 @@ func leaseOwner() string {
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
+// claimGap is the least time between a claim that found nothing and the
+// next one a doorbell asks for (Run).
+const claimGap = 10 * time.Millisecond
+
 // Wake rings the doorbell: work is waiting. It never blocks; rings while
 // the workers are already busy fold into one.
 func (r *Relay) Wake() {
@@ -190,7 +194,8 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	poll := time.NewTicker(r.cfg.Poll)
 	defer poll.Stop()
-	checkNotices := true // at start: whatever an earlier run left
+	checkNotices := true  // at start: whatever an earlier run left
+	var emptyAt time.Time // when a claim with free workers last found nothing
 	for {
 		free := r.cfg.Workers - len(sem)
 		asked := min(free, r.cfg.Batch)
@@ -200,6 +205,9 @@ func (r *Relay) Run(ctx context.Context) error {
 			claimed, err = r.db.ClaimDeliveries(ctx, r.owner, r.cfg.Lease, asked)
 			if err != nil && ctx.Err() == nil {
 				r.log.Warn("claim deliveries", "error", err)
+			}
+			if len(claimed) == 0 {
+				emptyAt = time.Now()
 			}
 		}
 		for _, d := range claimed {
@@ -225,6 +233,18 @@ func (r *Relay) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-r.bell:
+			// Under a flood the doorbell rings for every ingest batch
+			// while the chats with work wait out their pacing: a claim
+			// that found nothing is not asked again sooner than
+			// claimGap, which spares the database hundreds of empty
+			// claims a second and costs a new event at most claimGap.
+			if wait := claimGap - time.Since(emptyAt); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(wait):
+				}
+			}
 		case <-r.noticesDue:
 			checkNotices = true
 		case <-poll.C:
@@ -275,13 +295,31 @@ func (r *Relay) process(ctx context.Context, d storage.Delivery) {
 		r.retry(ctx, log, d, fmt.Errorf("summarize: %w", err))
 		return
 	}
-	msgID, err := r.send.Send(ctx, d.ChatID, agent.Render(n, r.loc))
-	r.outcome(ctx, log, []storage.Delivery{d}, interval, backlog, msgID, err)
+	msg := agent.Render(n, r.loc)
+	msgID, err := r.send.Send(ctx, d.ChatID, msg)
+	r.outcome(ctx, log, []storage.Delivery{d}, interval, backlog, msgID, err, taskOf(ev.ID, n, msg)...)
+}
+
+// taskOf is the task a notification with a Done button carries (SPEC §10),
+// created with the delivery's record so that no button is without its task.
+func taskOf(eventID string, n agent.Notification, msg agent.Message) []storage.NewTask {
+	if !msg.Done {
+		return nil
+	}
+	title := n.Title
+	if title == "" {
+		title = n.Summary
+	}
+	return []storage.NewTask{{
+		EventID: eventID, Title: oneLine(title), Source: oneLine(n.Source), Action: oneLine(n.Action),
+		MessageHTML: msg.HTML, LinkURL: msg.LinkURL, LinkText: msg.LinkText,
+	}}
 }
 
 // outcome records what became of a message that carried dls (one delivery,
-// or the deliveries a digest folded, the chat's oldest first).
-func (r *Relay) outcome(ctx context.Context, log *slog.Logger, dls []storage.Delivery, interval time.Duration, backlog int, msgID int64, err error) {
+// or the deliveries a digest folded, the chat's oldest first), and creates
+// the tasks it carried with the record of its delivery.
+func (r *Relay) outcome(ctx context.Context, log *slog.Logger, dls []storage.Delivery, interval time.Duration, backlog int, msgID int64, err error, tasks ...storage.NewTask) {
 	// What Telegram answered is recorded even if the work's time ran out
 	// meanwhile: a message sent and not recorded would go out again.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -292,7 +330,7 @@ func (r *Relay) outcome(ctx context.Context, log *slog.Logger, dls []storage.Del
 		if interval > 0 {
 			next = time.Now().Add(interval)
 		}
-		if err := r.db.CompleteDeliveries(ctx, dls, msgID, next); err != nil {
+		if err := r.db.CompleteDeliveries(ctx, dls, msgID, next, tasks...); err != nil {
 			log.Warn("record delivery", "error", err)
 			return
 		}

@@ -166,16 +166,23 @@ func (d *DB) ChatBacklog(ctx context.Context, chatID int64) (int, error) {
 	return n, nil
 }
 
-// ChatWithBacklog returns a chat with its backlog (ChatBacklog) in one query.
+// MaxBacklogCount bounds the backlog ChatWithBacklog counts: past it, the
+// answer only needs to say "a storm" (the relay folds long before), and
+// counting a flood's every row on each message would cost more than the
+// message.
+const MaxBacklogCount = 10000
+
+// ChatWithBacklog returns a chat with its backlog (ChatBacklog), counted up
+// to MaxBacklogCount, in one query.
 func (d *DB) ChatWithBacklog(ctx context.Context, chatID int64) (Chat, int, error) {
 	var row struct {
 		Chat
 		Backlog int `db:"backlog"`
 	}
 	err := d.db.GetContext(ctx, &row, d.q(`
-		SELECT `+chatColumns+`, (SELECT COUNT(*) FROM deliveries WHERE chat_id = chats.id
-			AND status IN ('queued', 'processing')) AS backlog
-		FROM chats WHERE id = ?`), chatID)
+		SELECT `+chatColumns+`, (SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE chat_id = chats.id
+			AND status IN ('queued', 'processing') LIMIT ?) AS b) AS backlog
+		FROM chats WHERE id = ?`), MaxBacklogCount, chatID)
 	if err != nil {
 		return Chat{}, 0, fmt.Errorf("storage: chat with backlog: %w", notFound(err))
 	}
@@ -220,24 +227,95 @@ func (d *DB) CompleteDelivery(ctx context.Context, dl Delivery, messageID int64)
 // messageID (one notification, or a digest that folded them all), and, when
 // nextAt is set, paces the chat: its next message may not go before nextAt.
 // ErrLeaseLost when none of them is still held; those still held are
-// recorded either way.
-func (d *DB) CompleteDeliveries(ctx context.Context, dls []Delivery, messageID int64, nextAt time.Time) error {
+// recorded either way. tasks (task.go) are created, in the same
+// transaction, for those of their events whose delivery is recorded here.
+func (d *DB) CompleteDeliveries(ctx context.Context, dls []Delivery, messageID int64, nextAt time.Time, tasks ...NewTask) error {
 	now := d.Now()
-	return d.finish(ctx, "complete delivery", dls, func(tx *sqlx.Tx, dl Delivery) (int64, error) {
-		res, err := tx.ExecContext(ctx, d.q(`
-			UPDATE deliveries SET status = ?, message_id = ?, delivered_at = ?, lease_until = NULL, error = ''
-			WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-			StatusDelivered, messageID, now, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts)
-		if err != nil {
-			return 0, err
+	// recorded creates the tasks of an event whose delivery was recorded.
+	recorded := func(tx *sqlx.Tx, eventID string, chatID int64) error {
+		for _, t := range tasks {
+			if t.EventID == eventID {
+				if err := d.insertTask(ctx, tx, chatID, messageID, t); err != nil {
+					return err
+				}
+			}
 		}
-		return res.RowsAffected()
-	}, func(tx *sqlx.Tx) error {
+		return nil
+	}
+	update := func(tx *sqlx.Tx) (int64, error) {
+		if d.dialect == Postgres && len(dls) > 1 {
+			return d.completePostgres(ctx, tx, dls, messageID, now, recorded)
+		}
+		var held int64
+		for _, dl := range dls {
+			res, err := tx.ExecContext(ctx, d.q(`
+				UPDATE deliveries SET status = ?, message_id = ?, delivered_at = ?, lease_until = NULL, error = ''
+				WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
+				StatusDelivered, messageID, now, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts)
+			if err != nil {
+				return 0, err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return 0, err
+			}
+			if n > 0 {
+				if err := recorded(tx, dl.EventID, dl.ChatID); err != nil {
+					return 0, err
+				}
+			}
+			held += n
+		}
+		return held, nil
+	}
+	return d.finishAll(ctx, "complete delivery", dls, update, func(tx *sqlx.Tx) error {
 		if nextAt.IsZero() || len(dls) == 0 {
 			return nil
 		}
 		return d.paceChat(ctx, tx, dls[0].ChatID, nextAt)
 	})
+}
+
+// completePostgres records a digest's deliveries in one statement rather
+// than one round trip (and one plan) per delivery: a digest folds hundreds.
+func (d *DB) completePostgres(ctx context.Context, tx *sqlx.Tx, dls []Delivery, messageID int64, now time.Time,
+	recorded func(tx *sqlx.Tx, eventID string, chatID int64) error) (int64, error) {
+	ids, attempts, owners := make([]int64, len(dls)), make([]int64, len(dls)), make([]string, len(dls))
+	for i, dl := range dls {
+		ids[i], attempts[i], owners[i] = dl.ID, int64(dl.Attempts), dl.LeaseOwner
+	}
+	rows, err := tx.QueryContext(ctx, `
+		UPDATE deliveries SET status = $1, message_id = $2, delivered_at = $3, lease_until = NULL, error = ''
+		FROM unnest($4::bigint[], $5::bigint[], $6::text[]) AS x (id, attempts, owner)
+		WHERE deliveries.id = x.id AND deliveries.status = $7 AND deliveries.lease_owner = x.owner
+			AND deliveries.attempts = x.attempts
+		RETURNING deliveries.event_id, deliveries.chat_id`,
+		StatusDelivered, messageID, now, pq.Int64Array(ids), pq.Int64Array(attempts), pq.StringArray(owners), StatusProcessing)
+	if err != nil {
+		return 0, err
+	}
+	type done struct {
+		event string
+		chat  int64
+	}
+	var held []done
+	for rows.Next() {
+		var r done
+		if err := rows.Scan(&r.event, &r.chat); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		held = append(held, r)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, r := range held {
+		if err := recorded(tx, r.event, r.chat); err != nil {
+			return 0, err
+		}
+	}
+	return int64(len(held)), nil
 }
 
 // RetryDelivery hands a delivery back to the queue, due at at, with the
@@ -301,6 +379,22 @@ func (d *DB) FailDelivery(ctx context.Context, dl Delivery, reason string) error
 // settles their events, in one transaction. ErrLeaseLost when no update
 // matched (every lease was lost): nothing is written then.
 func (d *DB) finish(ctx context.Context, op string, dls []Delivery, update func(tx *sqlx.Tx, dl Delivery) (int64, error), after func(tx *sqlx.Tx) error) error {
+	return d.finishAll(ctx, op, dls, func(tx *sqlx.Tx) (int64, error) {
+		var held int64
+		for _, dl := range dls {
+			n, err := update(tx, dl)
+			if err != nil {
+				return 0, err
+			}
+			held += n
+		}
+		return held, nil
+	}, after)
+}
+
+// finishAll is finish with one update for all of dls, which reports how
+// many it found still held.
+func (d *DB) finishAll(ctx context.Context, op string, dls []Delivery, update func(tx *sqlx.Tx) (int64, error), after func(tx *sqlx.Tx) error) error {
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
 		events := make([]string, 0, len(dls))
 		for _, dl := range dls {
@@ -309,13 +403,9 @@ func (d *DB) finish(ctx context.Context, op string, dls []Delivery, update func(
 		if err := d.lockEvents(ctx, tx, events); err != nil {
 			return err
 		}
-		var held int64
-		for _, dl := range dls {
-			n, err := update(tx, dl)
-			if err != nil {
-				return err
-			}
-			held += n
+		held, err := update(tx)
+		if err != nil {
+			return err
 		}
 		if held == 0 {
 			return ErrLeaseLost
@@ -511,7 +601,7 @@ func (d *DB) chatGone(ctx context.Context, tx *sqlx.Tx, chatID int64, reason, go
 
 // MigrateChat follows a group that became a supergroup (Telegram's
 // migrate_to_chat_id): the new chat takes over the old one's settings,
-// subscriptions and pending deliveries, in their order, and the old chat
+// subscriptions, pending deliveries (in their order) and open tasks, and the old chat
 // becomes inactive. held, when not nil, is a delivery the caller holds for
 // the old chat: it is handed back to the queue, its attempt given back, to
 // be sent again to the new chat at once. It is safe to call twice.
@@ -567,6 +657,9 @@ func (d *DB) MigrateChat(ctx context.Context, from, to int64, held *Delivery) er
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, d.q(`UPDATE chats SET active = FALSE, updated_at = ? WHERE id = ?`), now, from); err != nil {
+			return err
+		}
+		if err := d.migrateTasks(ctx, tx, from, to); err != nil {
 			return err
 		}
 		return d.settleEvents(ctx, tx, dupEvents)

@@ -75,6 +75,25 @@ func IfWebhook(w Webhook) InsertOption {
 	return func(r *insertReq) { r.guard, r.tokenHash, r.secret = true, w.TokenHash, w.Secret }
 }
 
+// WithTarget delivers the event to one chat only (SPEC §3, POST
+// /hook/{token}?chat=): the insert fails with ErrNotSubscribed when that
+// chat is not subscribed to the webhook, ErrChatInactive when it is but
+// the bot cannot write there (blocked, removed); nothing is stored then. A
+// muted subscription holds the event like any other. Zero means every
+// subscribed chat. The check is made in the transaction that stores the
+// event; a dedup key is the caller's to scope by target.
+func WithTarget(chatID int64) InsertOption {
+	return func(r *insertReq) { r.target = chatID }
+}
+
+// ErrNotSubscribed is returned by InsertEvent with WithTarget when the chat
+// is not subscribed to the webhook.
+var ErrNotSubscribed = errors.New("storage: chat not subscribed to the webhook")
+
+// ErrChatInactive is returned by InsertEvent with WithTarget when the chat
+// is subscribed but the bot was blocked there or removed from it.
+var ErrChatInactive = errors.New("storage: chat unreachable")
+
 // insertReq is one InsertEvent waiting for its batch.
 type insertReq struct {
 	e         *Event
@@ -82,6 +101,7 @@ type insertReq struct {
 	guard     bool
 	tokenHash []byte
 	secret    string
+	target    int64 // WithTarget; 0: every subscribed chat
 
 	n    int   // deliveries queued
 	err  error // this event's own outcome (duplicate, not found…)
@@ -228,6 +248,9 @@ func (d *DB) insertBatch(ctx context.Context, batch []*insertReq) error {
 			if err := d.checkWebhooks(ctx, tx, batch); err != nil {
 				return err
 			}
+			if err := d.checkTargets(ctx, tx, batch); err != nil {
+				return err
+			}
 			if err := d.claimKeys(ctx, tx, batch, now); err != nil {
 				return err
 			}
@@ -297,6 +320,30 @@ func (d *DB) checkWebhooks(ctx context.Context, tx querier, batch []*insertReq) 
 		}
 		if !found {
 			r.err = ErrNotFound
+		}
+	}
+	return nil
+}
+
+// checkTargets sets r.err for targeted events (WithTarget) whose chat is
+// not subscribed to the webhook, or unreachable. One indexed lookup per
+// targeted event; untargeted ones cost nothing.
+func (d *DB) checkTargets(ctx context.Context, q querier, batch []*insertReq) error {
+	for _, r := range batch {
+		if r.target == 0 || r.err != nil {
+			continue
+		}
+		var active []bool
+		err := q.SelectContext(ctx, &active, d.q(`
+			SELECT c.active FROM subscriptions s JOIN chats c ON c.id = s.chat_id
+			WHERE s.webhook_id = ? AND s.chat_id = ?`), r.e.WebhookID, r.target)
+		switch {
+		case err != nil:
+			return err
+		case len(active) == 0:
+			r.err = ErrNotSubscribed
+		case !active[0]:
+			r.err = ErrChatInactive
 		}
 	}
 	return nil
@@ -384,12 +431,14 @@ func (d *DB) lookupKey(ctx context.Context, q querier, r *insertReq) error {
 const pgInsertBatch = `
 	WITH v AS (
 		SELECT a.id, a.webhook_id, a.content_type, a.headers, substring($7::bytea FROM a.off::int FOR a.len::int) AS body,
-			a.key, a.guard, a.token_hash, a.secret, a.ord
-		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $8::text[], $9::bool[], $10::bytea[], $11::text[])
-			WITH ORDINALITY AS a (id, webhook_id, content_type, headers, off, len, key, guard, token_hash, secret, ord)),
+			a.key, a.guard, a.token_hash, a.secret, a.ord, a.target
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $8::text[], $9::bool[], $10::bytea[], $11::text[], $15::bigint[])
+			WITH ORDINALITY AS a (id, webhook_id, content_type, headers, off, len, key, guard, token_hash, secret, target, ord)),
 	ok AS (
 		SELECT v.* FROM v JOIN webhooks w ON w.id = v.webhook_id JOIN users u ON u.id = w.owner_id
-		WHERE NOT v.guard OR (NOT u.banned AND w.token_hash = v.token_hash AND w.secret = v.secret)),
+		WHERE (NOT v.guard OR (NOT u.banned AND w.token_hash = v.token_hash AND w.secret = v.secret))
+			AND (v.target = 0 OR EXISTS (SELECT 1 FROM subscriptions s JOIN chats c ON c.id = s.chat_id -- WithTarget: a subscribed, reachable chat
+				WHERE s.webhook_id = v.webhook_id AND s.chat_id = v.target AND c.active))),
 	k AS (
 		INSERT INTO event_keys (webhook_id, key, event_id, created_at)
 		SELECT ok.webhook_id, ok.key, ok.id, $12 FROM ok WHERE ok.key <> ''
@@ -402,7 +451,7 @@ const pgInsertBatch = `
 		SELECT ok.id, ok.webhook_id, ok.content_type, ok.headers, ok.body,
 			CASE WHEN sub.n THEN 'queued' ELSE 'delivered' END, '', $12, CASE WHEN sub.n THEN NULL ELSE $12::timestamptz END
 		FROM ok CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM subscriptions s JOIN chats c ON c.id = s.chat_id
-			WHERE s.webhook_id = ok.webhook_id AND c.active) AS n) sub
+			WHERE s.webhook_id = ok.webhook_id AND c.active AND (ok.target = 0 OR s.chat_id = ok.target)) AS n) sub
 		WHERE ok.key = '' OR ok.id IN (SELECT event_id FROM k)
 		ORDER BY ok.ord
 		RETURNING id, webhook_id, status),
@@ -411,8 +460,8 @@ const pgInsertBatch = `
 		SELECT ev.id, s.chat_id,
 			CASE WHEN s.muted AND (s.muted_until IS NULL OR s.muted_until > $12) THEN $14 ELSE 'queued' END, -- /mute holds it (subscription.go)
 			0, $12, $12
-		FROM ev JOIN subscriptions s ON s.webhook_id = ev.webhook_id JOIN chats c ON c.id = s.chat_id
-		WHERE c.active
+		FROM ev JOIN ok ON ok.id = ev.id JOIN subscriptions s ON s.webhook_id = ev.webhook_id JOIN chats c ON c.id = s.chat_id
+		WHERE c.active AND (ok.target = 0 OR s.chat_id = ok.target)
 		ORDER BY ev.id, s.chat_id
 		RETURNING event_id)
 	SELECT ev.id, ev.status, COUNT(dl.event_id) FROM ev LEFT JOIN dl ON dl.event_id = ev.id GROUP BY ev.id, ev.status`
@@ -469,6 +518,7 @@ func (d *DB) insertBatchPostgres(ctx context.Context, batch []*insertReq, now ti
 	}
 	ids, contentTypes, headers, keys, secrets := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 	webhooks, offsets, lengths, guards, hashes := make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]bool, 0, n), make([][]byte, 0, n)
+	targets := make([]int64, 0, n)
 	bodies := make([]byte, 0, size)
 	for _, r := range batch {
 		if r.dup != nil {
@@ -478,6 +528,7 @@ func (d *DB) insertBatchPostgres(ctx context.Context, batch []*insertReq, now ti
 		ids, webhooks, contentTypes, headers = append(ids, e.ID), append(webhooks, e.WebhookID), append(contentTypes, e.ContentType), append(headers, e.Headers)
 		offsets, lengths, bodies = append(offsets, int64(len(bodies)+1)), append(lengths, int64(len(e.Body))), append(bodies, e.Body...)
 		keys, guards, hashes, secrets = append(keys, r.key), append(guards, r.guard), append(hashes, r.tokenHash), append(secrets, r.secret)
+		targets = append(targets, r.target)
 	}
 	stmt, err := d.ingest.statement(ctx, d)
 	if err != nil {
@@ -485,7 +536,7 @@ func (d *DB) insertBatchPostgres(ctx context.Context, batch []*insertReq, now ti
 	}
 	res, err := stmt.QueryContext(ctx, pq.StringArray(ids), pq.Int64Array(webhooks), pq.StringArray(contentTypes), pq.StringArray(headers),
 		pq.Int64Array(offsets), pq.Int64Array(lengths), bodies, pq.StringArray(keys), pq.BoolArray(guards), pq.ByteaArray(hashes), pq.StringArray(secrets),
-		now, now.Add(-DedupWindow), StatusMuted)
+		now, now.Add(-DedupWindow), StatusMuted, pq.Int64Array(targets))
 	if err != nil {
 		return err
 	}
@@ -516,7 +567,8 @@ func (d *DB) insertBatchPostgres(ctx context.Context, batch []*insertReq, now ti
 	if len(stored) == 0 {
 		return nil
 	}
-	// Left out: a webhook not as the caller saw it, or a key taken.
+	// Left out: a webhook not as the caller saw it, a target chat not
+	// subscribed, or a key taken.
 	var missing []*insertReq
 	for _, r := range batch {
 		if r.dup == nil && stored[r.e.ID] != nil {
@@ -526,8 +578,17 @@ func (d *DB) insertBatchPostgres(ctx context.Context, batch []*insertReq, now ti
 	if err := d.checkWebhooks(ctx, d.db, missing); err != nil {
 		return err
 	}
+	if err := d.checkTargets(ctx, d.db, missing); err != nil {
+		return err
+	}
 	for _, r := range missing {
 		if r.err != nil {
+			continue
+		}
+		if r.key == "" && r.target != 0 {
+			// The chat subscribed after the statement looked: this
+			// event alone is asked again.
+			r.err = errors.New("target chat subscribed while the event was stored; retry")
 			continue
 		}
 		if r.key == "" {
@@ -569,7 +630,7 @@ func (d *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, batch []*insertReq, 
 		if _, err := insEvent.ExecContext(ctx, e.ID, e.WebhookID, e.ContentType, e.Headers, e.Body, now); err != nil {
 			return err
 		}
-		res, err := insDeliveries.ExecContext(ctx, e.ID, now, StatusMuted, StatusQueued, now, now, e.WebhookID)
+		res, err := insDeliveries.ExecContext(ctx, e.ID, now, StatusMuted, StatusQueued, now, now, e.WebhookID, r.target, r.target)
 		if err != nil {
 			return err
 		}
@@ -590,15 +651,16 @@ func (d *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, batch []*insertReq, 
 }
 
 // queueDeliveries queues one delivery of an event per subscribed, reachable
-// chat (a muted subscription's held back: subscription.go). PostgreSQL's
-// batch statement (pgInsertBatch) does the same for many events at once.
+// chat (a muted subscription's held back: subscription.go), or only to the
+// target chat (WithTarget; 0: all). PostgreSQL's batch statement
+// (pgInsertBatch) does the same for many events at once.
 const queueDeliveries = `
 	INSERT INTO deliveries (event_id, chat_id, status, attempts, next_attempt_at, created_at)
 	SELECT ?, s.chat_id,
 		CASE WHEN s.muted AND (s.muted_until IS NULL OR s.muted_until > ?) THEN ? ELSE ? END, -- /mute holds it (subscription.go)
 		0, ?, ?
 	FROM subscriptions s JOIN chats c ON c.id = s.chat_id
-	WHERE s.webhook_id = ? AND c.active
+	WHERE s.webhook_id = ? AND c.active AND (? = 0 OR s.chat_id = ?)
 	ORDER BY s.chat_id`
 
 // placeholders is "?,?,…" for n parameters, for a statement that d.q rebinds.

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -19,6 +21,47 @@ var (
 	errShortBody = errors.New("webhook: body shorter than its Content-Length")
 	errBusy      = errors.New("webhook: too many requests in progress")
 )
+
+// targetError is a malformed ?chat= or X-Herald-Chat (400).
+type targetError struct{ reason string }
+
+func (e *targetError) Error() string { return "webhook: target chat: " + e.reason }
+
+// targetChat reads the one chat a request is for (SPEC §3): ?chat=<chat
+// id> or the X-Herald-Chat header; 0 when neither is given. Both may be
+// given if they agree. Untargeted requests pay a map lookup and a string
+// comparison.
+func targetChat(r *http.Request) (int64, error) {
+	var vals []string
+	if r.URL.RawQuery != "" {
+		if q, ok := r.URL.Query()["chat"]; ok {
+			vals = append(vals, q...)
+		}
+	}
+	vals = append(vals, r.Header["X-Herald-Chat"]...)
+	var target int64
+	for i, v := range vals {
+		id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || id == 0 {
+			return 0, &targetError{reason: "chat must be a Telegram chat id, an integer such as 123456789 or -1001234567890"}
+		}
+		if i > 0 && id != target {
+			return 0, &targetError{reason: "?chat= and X-Herald-Chat name different chats; give one"}
+		}
+		target = id
+	}
+	return target, nil
+}
+
+// targetKey scopes a delivery id by the chat a request is for: the same id
+// sent to two chats (one sender, two endpoint URLs) is two requests, while
+// a redelivery to the same chat is answered with the original.
+func targetKey(key string, target int64) string {
+	if key == "" || target == 0 {
+		return key
+	}
+	return key + "@chat:" + strconv.FormatInt(target, 10)
+}
 
 const (
 	// requestOverhead is what an ingest request counts for beyond its body
@@ -43,6 +86,11 @@ func (s *Server) handleHookPost(w http.ResponseWriter, r *http.Request) {
 	wh, hash, cached, err := s.hookFor(r, start)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	target, err := targetChat(r)
+	if err != nil {
+		s.fail(w, r, err, "webhook_id", wh.ID)
 		return
 	}
 	if r.ContentLength > s.cfg.MaxBodyBytes {
@@ -85,7 +133,7 @@ func (s *Server) handleHookPost(w http.ResponseWriter, r *http.Request) {
 	}
 	contentType, warning := classifyBody(r.Header.Get("Content-Type"), body)
 	e := storage.Event{ContentType: contentType, Headers: string(appendHeaders(nil, r.Header)), Body: body}
-	key := dedupKey(r.Header, body)
+	key := targetKey(dedupKey(r.Header, body), target)
 
 	taken := false
 	for recheck := 0; ; recheck++ {
@@ -113,7 +161,7 @@ func (s *Server) handleHookPost(w http.ResponseWriter, r *http.Request) {
 			taken = true
 		}
 		e.WebhookID = wh.ID
-		n, err := s.db.InsertEvent(ctx, &e, storage.IfWebhook(wh), storage.WithDedupKey(key))
+		n, err := s.db.InsertEvent(ctx, &e, storage.IfWebhook(wh), storage.WithDedupKey(key), storage.WithTarget(target))
 		switch {
 		case err == nil:
 			if s.log.Enabled(ctx, slog.LevelDebug) {
@@ -196,7 +244,7 @@ var droppedHeaders = map[string]bool{
 	"Stripe-Signature": true, "Webhook-Signature": true, "X-Slack-Signature": true,
 	"X-Shopify-Hmac-Sha256": true, "X-Gitlab-Token": true, "X-Telegram-Bot-Api-Secret-Token": true,
 	"X-Pagerduty-Signature": true, "X-Grafana-Alerting-Signature": true, "X-Twilio-Signature": true,
-	"X-Api-Key": true, "Api-Key": true,
+	"X-Api-Key": true, "Api-Key": true, "X-Herald-Chat": true, // X-Herald-Chat: where to deliver, not part of the event
 	"Connection": true, "Content-Length": true, "Accept-Encoding": true, "Keep-Alive": true,
 	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
 }

@@ -148,9 +148,17 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, attrs ...any) {
 	var maxErr *http.MaxBytesError
 	var sigErr *sigError
+	var targetErr *targetError
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not found")
+	case errors.As(err, &targetErr):
+		writeError(w, http.StatusBadRequest, targetErr.reason)
+	case errors.Is(err, storage.ErrNotSubscribed):
+		// A bot cannot write first to someone who never started it.
+		writeError(w, http.StatusNotFound, "chat not subscribed to this webhook: it must subscribe first (/subscribe, or an /invite link); nothing was stored")
+	case errors.Is(err, storage.ErrChatInactive):
+		writeError(w, http.StatusNotFound, "chat unreachable: it blocked the bot or removed it; nothing was stored")
 	case errors.As(err, &maxErr):
 		writeError(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(maxErr.Limit, 10)+" bytes")
 	case errors.As(err, &sigErr):

@@ -1,0 +1,75 @@
+package relay_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herald-relay/herald/bot"
+	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/storage/storagetest"
+)
+
+// TestRelay_DigestTasks: the events of a storm that need someone to act
+// still become tasks, created with the digest's delivery; the digest says
+// how many and has no Done button (one button cannot close many tasks).
+func TestRelay_DigestTasks(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		limits := bot.DefaultLimits()
+		e := setupWith(t, databaseURL, options{limits: &limits})
+		alerts := telegramtest.Group(-800, "Alerts")
+		wh := e.hook(t, "alerts", alerts)
+		const firing = 7
+		for i := range 60 {
+			body := fmt.Sprintf(`{"event":"cpu_high","host":"web%d"}`, i)
+			if i%8 == 0 && i/8 < firing {
+				body = fmt.Sprintf(`{"status":"firing","alerts":[{"status":"firing","labels":{"alertname":"DiskFull%d","severity":"critical"}}]}`, i)
+			}
+			e.postTo(t, wh.ID, body)
+		}
+		e.drained(t, 20*time.Second)
+		tasks, total, err := e.db.OpenTasks(ctx, alerts.ID, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != firing {
+			t.Fatalf("%d open tasks, want one per firing alert (%d)", total, firing)
+		}
+		digests := 0
+		for _, m := range e.tg.Messages(alerts.ID) {
+			for _, b := range m.ReplyMarkup.Buttons() {
+				if b.CallbackData == "done" && strings.Contains(m.Text, "events from") {
+					t.Errorf("a digest has a Done button: %s", m)
+				}
+			}
+			if strings.Contains(m.Text, "events from") {
+				digests++
+			}
+		}
+		if digests == 0 {
+			t.Fatalf("no digest: %d messages", len(e.tg.Messages(alerts.ID)))
+		}
+		var said int
+		for _, m := range e.tg.Messages(alerts.ID) {
+			var n int
+			if _, err := fmt.Sscanf(m.Text[strings.LastIndex(m.Text, "✅")+len("✅"):], " %d", &n); err == nil && strings.Contains(m.Text, "/tasks") {
+				said += n
+			}
+		}
+		inDigests := 0
+		for _, task := range tasks {
+			if task.MessageHTML == "" {
+				inDigests++
+			}
+		}
+		if inDigests == 0 {
+			t.Fatalf("no task was folded into a digest: %d tasks", len(tasks))
+		}
+		if said != inDigests {
+			t.Errorf("the digests say %d need action, %d of the tasks were folded", said, inDigests)
+		}
+	})
+}
