@@ -54,6 +54,8 @@ type DB struct {
 	// 100 ms each) made the latency's tail (see writeLock in pacing.go).
 	writer sync.Mutex
 	ingest batcher // InsertEvent's group commit (ingest.go)
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared, by query (prepared)
 }
 
 // Option configures Open.
@@ -127,7 +129,44 @@ func sqliteDSN(path string) (string, error) {
 func (d *DB) Dialect() Dialect { return d.dialect }
 
 // Close closes the pool.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	d.stmtMu.Lock()
+	for _, s := range d.stmts {
+		s.Close()
+	}
+	d.stmts = nil
+	d.stmtMu.Unlock()
+	return d.db.Close()
+}
+
+// prepared returns query prepared on the pool (database/sql prepares it
+// again on each connection that runs it), for the statements run hundreds
+// of times a second: PostgreSQL then plans them once per connection, not
+// on every call (planning a claim or a batch insert costs more than running
+// it). A failure is not kept: the next call tries again.
+func (d *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	d.stmtMu.Lock()
+	stmt := d.stmts[query]
+	d.stmtMu.Unlock()
+	if stmt != nil {
+		return stmt, nil
+	}
+	stmt, err := d.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	d.stmtMu.Lock()
+	defer d.stmtMu.Unlock()
+	if have := d.stmts[query]; have != nil {
+		stmt.Close()
+		return have, nil
+	}
+	if d.stmts == nil {
+		d.stmts = map[string]*sql.Stmt{}
+	}
+	d.stmts[query] = stmt
+	return stmt, nil
+}
 
 // Now is the database's clock (time.Now unless WithClock), in UTC, at the
 // microsecond precision both backends keep.

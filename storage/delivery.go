@@ -94,9 +94,16 @@ var claimQueries = map[Dialect]string{
 func (d *DB) ClaimDeliveries(ctx context.Context, owner string, lease time.Duration, limit int) ([]Delivery, error) {
 	defer d.writeLock()()
 	now := d.Now()
-	var out []Delivery
-	err := d.db.SelectContext(ctx, &out, claimQueries[d.dialect], owner, now.Add(lease), now, limit)
+	stmt, err := d.prepared(ctx, claimQueries[d.dialect])
 	if err != nil {
+		return nil, fmt.Errorf("storage: claim deliveries: %w", err)
+	}
+	rows, err := stmt.QueryContext(ctx, owner, now.Add(lease), now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("storage: claim deliveries: %w", err)
+	}
+	var out []Delivery
+	if err := sqlx.StructScan(rows, &out); err != nil {
 		return nil, fmt.Errorf("storage: claim deliveries: %w", err)
 	}
 	// RETURNING does not promise an order.

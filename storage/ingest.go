@@ -117,7 +117,6 @@ type batcher struct {
 	queue     []*insertReq
 	writers   int
 	lastPrune time.Time
-	pgStmt    *sql.Stmt // pgInsertBatch, prepared
 }
 
 // maxWriters is how many transactions may store events at once. SQLite has
@@ -466,30 +465,6 @@ const pgInsertBatch = `
 		RETURNING event_id)
 	SELECT ev.id, ev.status, COUNT(dl.event_id) FROM ev LEFT JOIN dl ON dl.event_id = ev.id GROUP BY ev.id, ev.status`
 
-// statement returns pgInsertBatch prepared on the pool (database/sql
-// prepares it again on each connection that runs it). A failure is not
-// kept: the next batch tries again.
-func (b *batcher) statement(ctx context.Context, d *DB) (*sql.Stmt, error) {
-	b.mu.Lock()
-	stmt := b.pgStmt
-	b.mu.Unlock()
-	if stmt != nil {
-		return stmt, nil
-	}
-	stmt, err := d.db.PrepareContext(ctx, pgInsertBatch)
-	if err != nil {
-		return nil, err
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.pgStmt != nil {
-		stmt.Close()
-		return b.pgStmt, nil
-	}
-	b.pgStmt = stmt
-	return stmt, nil
-}
-
 // insertBatchPostgres stores a batch in one statement — its own
 // transaction, one round trip and one commit — doing on PostgreSQL what the
 // portable path does in several (checkWebhooks, claimKeys, insertEvents,
@@ -530,7 +505,7 @@ func (d *DB) insertBatchPostgres(ctx context.Context, batch []*insertReq, now ti
 		keys, guards, hashes, secrets = append(keys, r.key), append(guards, r.guard), append(hashes, r.tokenHash), append(secrets, r.secret)
 		targets = append(targets, r.target)
 	}
-	stmt, err := d.ingest.statement(ctx, d)
+	stmt, err := d.prepared(ctx, pgInsertBatch)
 	if err != nil {
 		return err
 	}
