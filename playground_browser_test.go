@@ -213,6 +213,27 @@ func (w *wd) typeIn(css, text string) {
 	w.call("POST", "/element/"+w.element(css)+"/value", map[string]string{"text": text}, nil)
 }
 
+// pointer performs pointer actions (W3C WebDriver "Perform Actions") on
+// the element css, at its centre (in the viewport: scroll it into view
+// first): "move" hovers it, "dblclick" double-clicks.
+func (w *wd) pointer(css, what string) {
+	w.t.Helper()
+	w.js(`document.querySelector(arguments[0]).scrollIntoView({block: "center"})`, nil, css)
+	var r struct{ X, Y, Width, Height float64 }
+	w.call("GET", "/element/"+w.element(css)+"/rect", nil, &r)
+	acts := []map[string]any{{"type": "pointerMove", "duration": 0, "origin": "viewport",
+		"x": int(r.X + r.Width/2), "y": int(r.Y + r.Height/2)}}
+	if what == "dblclick" {
+		for range 2 {
+			acts = append(acts, map[string]any{"type": "pointerDown", "button": 0}, map[string]any{"type": "pointerUp", "button": 0})
+		}
+	}
+	w.call("POST", "/actions", map[string]any{"actions": []map[string]any{
+		{"type": "pointer", "id": "mouse", "parameters": map[string]string{"pointerType": "mouse"}, "actions": acts},
+	}}, nil)
+	w.call("DELETE", "/actions", nil, nil)
+}
+
 func (w *wd) screenshot(path string) {
 	w.t.Helper()
 	var b64 string
@@ -340,6 +361,32 @@ func TestPlaygroundBrowser(t *testing.T) {
 	}
 	// The notification's link is a URL button opening in a new tab.
 	w.waitJS("a URL button under the notification", `const m = document.querySelector('#messages .msg.bot[data-id="'+arguments[0]+'"]'); const a = m && m.querySelector("a.kb-button"); return !!a && a.target === "_blank" && a.href.startsWith("https://github.com/")`, last)
+
+	// Reply to the notification (SPEC §10): its ↩ shows on hover; the bar
+	// above the input quotes its first line; Escape cancels.
+	notification := fmt.Sprintf(`#messages .msg.bot[data-id="%d"]`, last)
+	w.pointer(notification+" .bubble", "move")
+	w.waitJS("the reply button on hover", `return getComputedStyle(document.querySelector(arguments[0] + " .reply-button")).opacity === "1"`, notification)
+	w.click(notification + " .reply-button")
+	replyBar := `const bar = document.getElementById("reply-bar"), t = document.getElementById("reply-text").textContent;
+		const m = document.querySelector(arguments[0] + " .text").textContent.trim();
+		return !bar.hidden && document.activeElement.id === "input" && t !== "" && !t.includes("\n") && m.startsWith(t) ? t : ""`
+	quote := w.waitJS("the reply bar quoting the notification, the input focused", replyBar, notification)
+	w.typeIn("#input", "\uE00C") // Escape
+	w.waitJS("Escape cancelling the reply", `return document.getElementById("reply-bar").hidden`)
+	// A double click on the bubble replies too, as in Telegram Desktop.
+	w.pointer(notification+" .meta", "dblclick")
+	w.waitJS("the reply bar after a double click", replyBar, notification)
+	say("what changed?")
+	answerID, _ := botSays(last, plainText(en.T("ask.no_llm", nil)))
+	w.waitJS("the question quoting the notification, the answer quoting the question", `
+		const q = [...document.querySelectorAll("#messages .msg.out")].pop();
+		const qq = q && q.querySelector(".quote"), a = document.querySelector('#messages .msg.bot[data-id="' + arguments[1] + '"] .quote');
+		return !!qq && q.querySelector(".text").textContent === "what changed?" &&
+			qq.dataset.replyTo === String(arguments[0]) && qq.querySelector(".quote-text").textContent === arguments[2] &&
+			!!a && a.dataset.replyTo === q.dataset.id && a.querySelector(".quote-text").textContent === "what changed?" &&
+			document.getElementById("reply-bar").hidden`, last, answerID, quote)
+	last = answerID
 
 	// Buttons: /tokens → Delete → Cancel (its answer shows as a toast) → Delete → Yes, delete.
 	say("/tokens")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -94,6 +95,7 @@ type pgState struct {
 			ID      int    `json:"id"`
 			FromKey string `json:"from_key"`
 			Text    string `json:"text"`
+			ReplyTo int    `json:"reply_to"`
 			Buttons [][]struct {
 				Text string `json:"text"`
 				Kind string `json:"kind"`
@@ -213,6 +215,35 @@ func TestPlayground(t *testing.T) {
 	last, _ = p.botSays(t, "alice", "private", last, "12345")
 	waitDelivered(t, st.Hook.URL, m["id"].(string))
 
+	// A reply to the notification is a question about it (SPEC §10); with
+	// no LLM configured the bot answers, as a reply, that it needs one.
+	notification := last
+	q := p.call(t, "send", map[string]any{"as": "alice", "chat": "private", "text": "who is the customer?", "lang": "en", "reply_to": notification})
+	question := int(q["message_id"].(float64))
+	last, _ = p.botSays(t, "alice", "private", question, plainText(en.T("ask.no_llm", nil)))
+	for _, c := range p.state(t, "alice").Chats {
+		for _, m := range c.Messages {
+			if c.Key == "private" && m.ID == question && m.ReplyTo != notification {
+				t.Errorf("the question replies to %d, want the notification %d", m.ReplyTo, notification)
+			}
+			if c.Key == "private" && m.ID == last && m.ReplyTo != question {
+				t.Errorf("the answer replies to %d, want the question %d", m.ReplyTo, question)
+			}
+		}
+	}
+	// A reply to a message the chat does not have is refused.
+	b, _ := json.Marshal(map[string]any{"as": "alice", "chat": "private", "text": "and this?", "lang": "en", "reply_to": 9999})
+	resp, err = http.Post(p.base+"/playground/api/send", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused map[string]any
+	json.NewDecoder(resp.Body).Decode(&refused)
+	resp.Body.Close()
+	if msg, _ := refused["error"].(string); resp.StatusCode != http.StatusBadRequest || !strings.Contains(msg, "reply_to") {
+		t.Errorf("reply to message 9999: %d %v, want 400 naming reply_to", resp.StatusCode, refused)
+	}
+
 	// Buttons: /tokens → Delete → Cancel answers the callback; → Delete →
 	// Yes, delete removes the webhook.
 	p.call(t, "send", map[string]string{"as": "alice", "chat": "private", "text": "/tokens", "lang": "en"})
@@ -269,6 +300,14 @@ func TestPlayground(t *testing.T) {
 		t.Errorf("exit code %d, want 0; logs:\n%s", got, p.logs)
 	}
 }
+
+// plainText is the text a reader sees of a Telegram HTML text without
+// links: what the page shows of it.
+func plainText(s string) string {
+	return html.UnescapeString(tagRE.ReplaceAllString(s, ""))
+}
+
+var tagRE = regexp.MustCompile(`<[^>]*>`)
 
 func TestPlayground_Args(t *testing.T) {
 	t.Run("DBFile", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -73,6 +74,10 @@ type message struct {
 	Date     int64      `json:"date"`
 	Edited   bool       `json:"edited,omitempty"`
 	Silent   bool       `json:"silent,omitempty"`
+	// ReplyTo is the id of the message this one replies to, in the same
+	// chat; the page shows it quoted (it may be deleted: then it is not
+	// among the messages).
+	ReplyTo int `json:"reply_to,omitempty"`
 	// Service is set for service messages: "bot_added" when From added the
 	// bot to the group (the only service message the playground causes).
 	Service string `json:"service,omitempty"`
@@ -186,7 +191,7 @@ func (p *Playground) messages(ms []telegramtest.Message) []message {
 		if m.Deleted {
 			continue
 		}
-		v := message{ID: m.ID, Text: m.Text, Date: m.Date.Unix(), Edited: m.Edited, Silent: m.DisableNotification}
+		v := message{ID: m.ID, Text: m.Text, Date: m.Date.Unix(), Edited: m.Edited, Silent: m.DisableNotification, ReplyTo: m.ReplyToMessageID}
 		switch {
 		case m.From.IsBot:
 			v.From, v.FromKey = m.From.FirstName, "bot"
@@ -284,9 +289,13 @@ type sendRequest struct {
 	Chat string `json:"chat"`
 	Text string `json:"text"`
 	Lang string `json:"lang"`
+	// ReplyTo, when set, is the id of a message in the chat this one
+	// replies to, as choosing Reply on it in Telegram does.
+	ReplyTo *int `json:"reply_to"`
 }
 
-// handleSend has a person write a message, as if typed in Telegram.
+// handleSend has a person write a message, as if typed in Telegram,
+// optionally as a reply to a message of the chat.
 func (p *Playground) handleSend(w http.ResponseWriter, r *http.Request) {
 	var req sendRequest
 	if !readJSON(w, r, &req) {
@@ -305,7 +314,18 @@ func (p *Playground) handleSend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "the message is longer than Telegram's 4096 characters")
 		return
 	}
-	id := p.tg.UserSends(withLang(who.user, req.Lang), chat, text)
+	from := withLang(who.user, req.Lang)
+	if req.ReplyTo == nil {
+		writeJSON(w, http.StatusOK, map[string]int{"message_id": p.tg.UserSends(from, chat, text)})
+		return
+	}
+	// Telegram clients offer Reply on the chat's messages, not on service
+	// messages (the bot added to the group) or deleted ones.
+	if m, ok := p.tg.Message(chat.ID, *req.ReplyTo); !ok || m.Deleted || m.Text == "" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf(`"reply_to": there is no message %d in this chat to reply to`, *req.ReplyTo))
+		return
+	}
+	id := p.tg.UserReplies(from, chat, *req.ReplyTo, text)
 	writeJSON(w, http.StatusOK, map[string]int{"message_id": id})
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -557,4 +558,96 @@ func TestPlayground_Samples(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPlayground_Reply: a message sent with reply_to replies to that message
+// of the chat, as choosing Reply in Telegram does; the state tells what each
+// message replies to, so the page can quote it.
+func TestPlayground_Reply(t *testing.T) {
+	e := newEnv(t)
+	e.tg.UserSends(alice, telegramtest.PrivateChat(alice), "/start")
+	var note struct {
+		MessageID int `json:"message_id"`
+	}
+	json.Unmarshal(e.botCall(t, "sendMessage", map[string]any{"chat_id": alice.ID, "text": "New order 12345\nAmount: 99.00"}), &note)
+	// Drain the updates so far: the next one is the reply's.
+	var ups []struct {
+		UpdateID int64 `json:"update_id"`
+	}
+	json.Unmarshal(e.botCall(t, "getUpdates", map[string]any{}), &ups)
+	offset := ups[len(ups)-1].UpdateID + 1
+
+	code, m := e.postJSON(t, "/api/send", map[string]any{"as": "alice", "chat": "private", "text": "what was the amount?", "lang": "en", "reply_to": note.MessageID})
+	if code != 200 {
+		t.Fatalf("send with reply_to: %d %v", code, m)
+	}
+	question := int(m["message_id"].(float64))
+	if got, ok := e.tg.Message(alice.ID, question); !ok || got.ReplyToMessageID != note.MessageID || got.Text != "what was the amount?" {
+		t.Errorf("message %+v, want the question replying to %d", got, note.MessageID)
+	}
+	// The bot gets the reply with the message it replies to, as from Telegram.
+	var got []struct {
+		Message struct {
+			MessageID      int `json:"message_id"`
+			ReplyToMessage *struct {
+				MessageID int `json:"message_id"`
+				From      struct {
+					IsBot bool `json:"is_bot"`
+				} `json:"from"`
+			} `json:"reply_to_message"`
+		} `json:"message"`
+	}
+	json.Unmarshal(e.botCall(t, "getUpdates", map[string]any{"offset": offset}), &got)
+	if len(got) != 1 || got[0].Message.ReplyToMessage == nil || got[0].Message.ReplyToMessage.MessageID != note.MessageID || !got[0].Message.ReplyToMessage.From.IsBot {
+		t.Errorf("updates %+v, want the question replying to the bot's message %d", got, note.MessageID)
+	}
+	// The bot answers as a reply to the question.
+	var answer struct {
+		MessageID int `json:"message_id"`
+	}
+	json.Unmarshal(e.botCall(t, "sendMessage", map[string]any{"chat_id": alice.ID, "text": "99.00",
+		"reply_parameters": map[string]any{"message_id": question}}), &answer)
+
+	replyTo := map[int]int{}
+	for _, m := range chatByKey(t, e.state(t, "as=alice"), "private").Messages {
+		replyTo[m.ID] = m.ReplyTo
+	}
+	if want := map[int]int{1: 0, note.MessageID: 0, question: note.MessageID, answer.MessageID: question}; !maps.Equal(replyTo, want) {
+		t.Errorf("state's reply_to by message %v, want %v", replyTo, want)
+	}
+
+	t.Run("Refused", func(t *testing.T) {
+		e.postJSON(t, "/api/group", map[string]string{"as": "alice", "action": "add"}) // a service message in the group
+		e.tg.UserSends(bob, telegramtest.PrivateChat(bob), "/start")                   // message 1 in bob's chat
+		var gone struct {
+			MessageID int `json:"message_id"`
+		}
+		json.Unmarshal(e.botCall(t, "sendMessage", map[string]any{"chat_id": alice.ID, "text": "soon gone"}), &gone)
+		e.botCall(t, "deleteMessage", map[string]any{"chat_id": alice.ID, "message_id": gone.MessageID})
+		before := len(e.tg.ChatHistory(alice.ID)) + len(e.tg.ChatHistory(group.ID)) + len(e.tg.ChatHistory(bob.ID))
+		for _, tc := range []struct {
+			name string
+			body map[string]any
+		}{
+			{"no such message", map[string]any{"as": "alice", "chat": "private", "text": "hi?", "reply_to": 999}},
+			{"zero", map[string]any{"as": "alice", "chat": "private", "text": "hi?", "reply_to": 0}},
+			{"deleted", map[string]any{"as": "alice", "chat": "private", "text": "hi?", "reply_to": gone.MessageID}},
+			{"in another chat", map[string]any{"as": "bob", "chat": "private", "text": "hi?", "reply_to": answer.MessageID}},
+			{"service message", map[string]any{"as": "alice", "chat": "group", "text": "hi?", "reply_to": 1}},
+			{"not a number", map[string]any{"as": "alice", "chat": "private", "text": "hi?", "reply_to": "1"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				code, m := e.postJSON(t, "/api/send", tc.body)
+				if code != http.StatusBadRequest {
+					t.Fatalf("send: %d %v, want 400", code, m)
+				}
+				if msg, _ := m["error"].(string); tc.name != "not a number" && !strings.Contains(msg, "reply_to") {
+					t.Errorf("error %q does not say what is wrong with reply_to", msg)
+				}
+			})
+		}
+		if after := len(e.tg.ChatHistory(alice.ID)) + len(e.tg.ChatHistory(group.ID)) + len(e.tg.ChatHistory(bob.ID)); after != before {
+			t.Errorf("refused replies left %d messages", after-before)
+		}
+	})
 }

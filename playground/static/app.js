@@ -19,6 +19,7 @@
     renderedChat: "",
     seen: {}, // "as/chat" -> newest message id looked at
     poll: null, // AbortController of the pending long poll
+    replyTo: null, // {key: "as/chat", id} of the message being replied to
   };
 
   function pickLang() {
@@ -223,6 +224,38 @@
     return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
   }
 
+  // firstLine is what a reply shows of a message: its first non-empty line.
+  function firstLine(text) {
+    const line = text.split("\n").find((l) => l.trim() !== "") || "";
+    return line.trim();
+  }
+
+  // quoted is the message m replies to, if the chat still has it.
+  function quoted(m, chat) {
+    return m.reply_to ? chat.messages.find((q) => q.id === m.reply_to) || null : null;
+  }
+
+  // quoteElement is the quoted snippet at the top of a reply, as Telegram
+  // shows it; a click shows the message it replies to.
+  function quoteElement(m, chat) {
+    const q = quoted(m, chat);
+    return el("div", {
+      class: "quote" + (q ? " quote-" + q.from_key : ""), dataset: { replyTo: m.reply_to },
+      title: q ? "Show the message" : null,
+      onclick: () => { if (q) showMessage(q.id); },
+    }, el("div", { class: "quote-from" }, q ? q.from : "Deleted message"), q ? el("div", { class: "quote-text" }, firstLine(q.text)) : null);
+  }
+
+  // showMessage scrolls message id into view and flashes it.
+  function showMessage(id) {
+    const r = ui.rendered.get(id);
+    if (!r) return;
+    r.el.scrollIntoView({ block: "center", behavior: "smooth" });
+    r.el.classList.remove("flash");
+    void r.el.offsetWidth; // restart the animation
+    r.el.classList.add("flash");
+  }
+
   function messageElement(m, chat) {
     if (m.service === "bot_added") {
       return el("div", { class: "service", dataset: { id: m.id } },
@@ -230,15 +263,27 @@
     }
     const mine = m.from_key === ui.as;
     const cls = ["msg", mine ? "out" : "in", m.from_key === "bot" ? "bot" : "person"];
-    const bubble = el("div", { class: "bubble" });
+    // A double click replies, as in Telegram Desktop.
+    const bubble = el("div", { class: "bubble", ondblclick: (ev) => {
+      if (ev.target.closest("a, button, .spoiler")) return;
+      const sel = window.getSelection();
+      if (sel) sel.removeAllRanges();
+      startReply(m);
+    } });
     if (chat.type !== "private" && !mine) {
       bubble.append(el("div", { class: "sender sender-" + m.from_key }, m.from));
     }
+    if (m.reply_to) bubble.append(quoteElement(m, chat));
     const body = el("div", { class: "text" });
     body.append(renderText(m.text, m.entities));
     bubble.append(body);
     bubble.append(el("span", { class: "meta" }, (m.edited ? "edited " : "") + timeOf(m.date)));
-    const wrap = el("div", { class: cls.join(" "), dataset: { id: m.id, from: m.from_key } }, bubble);
+    const wrap = el("div", { class: cls.join(" "), dataset: { id: m.id, from: m.from_key } },
+      el("div", { class: "msg-line" }, bubble,
+        el("button", {
+          type: "button", class: "reply-button", title: "Reply", "aria-label": "Reply to " + m.from + ": " + firstLine(m.text).slice(0, 60),
+          onclick: () => startReply(m),
+        }, "↩")));
     if (m.buttons && m.buttons.length) {
       const kb = el("div", { class: "keyboard" });
       m.buttons.forEach((row, r) => {
@@ -296,7 +341,8 @@
     const keep = new Set();
     let prev = null;
     for (const m of chat.messages) {
-      const sig = JSON.stringify([m, ui.as, ui.state.bot.username]);
+      const q = quoted(m, chat);
+      const sig = JSON.stringify([m, ui.as, ui.state.bot.username, q && [q.from, q.from_key, q.text]]);
       keep.add(m.id);
       let r = ui.rendered.get(m.id);
       if (!r || r.sig !== sig) {
@@ -320,8 +366,10 @@
       if (!box.querySelector(".empty")) {
         box.append(el("div", { class: "empty" },
           chat.type === "private"
-            ? el("p", {}, "This is " + who().name + "'s private chat with the bot. Press Start, or type /start.")
-            : el("p", {}, "The Team group. Add the bot, then try /newtoken team as Alice and as Bob.")));
+            ? el("p", {}, "This is " + who().name + "'s private chat with the bot. Press Start, or type /start. " +
+                "Later, reply to a notification (↩ beside it) to ask about it.")
+            : el("p", {}, "The Team group. Add the bot, then try /newtoken team as Alice and as Bob. " +
+                "Here a reply to a notification is a question for the bot when it has a “?”.")));
       }
     } else {
       const e = box.querySelector(".empty");
@@ -382,6 +430,44 @@
     }
     renderMenu();
     renderHook();
+    renderReply();
+  }
+
+  // ---- replying ----------------------------------------------------------
+
+  // startReply makes the next message from the composer a reply to m.
+  function startReply(m) {
+    ui.replyTo = { key: ui.as + "/" + ui.chat, id: m.id };
+    renderReply();
+    $("input").focus();
+  }
+
+  function cancelReply() {
+    if (!ui.replyTo) return;
+    ui.replyTo = null;
+    renderReply();
+  }
+
+  // replyTarget is the message being replied to in the chat on screen, if
+  // it is still there.
+  function replyTarget() {
+    const chat = currentChat();
+    const r = ui.replyTo;
+    if (!chat || !r || r.key !== ui.as + "/" + ui.chat) return null;
+    return chat.messages.find((m) => m.id === r.id && !m.service) || null;
+  }
+
+  // renderReply shows the "Replying to" bar above the composer.
+  function renderReply() {
+    const m = replyTarget();
+    if (!m) ui.replyTo = null;
+    $("reply-bar").hidden = !m;
+    $("messages").querySelectorAll(".msg.replying").forEach((e) => e.classList.remove("replying"));
+    if (!m) return;
+    $("reply-from").textContent = m.from;
+    $("reply-text").textContent = firstLine(m.text);
+    const r = ui.rendered.get(m.id);
+    if (r) r.el.classList.add("replying");
   }
 
   function renderMenu() {
@@ -486,13 +572,18 @@
 
   // ---- actions -----------------------------------------------------------
 
-  async function send(text) {
+  // send sends text in the chat on screen; with replyTo (a message id) as
+  // a reply to that message.
+  async function send(text, replyTo) {
     text = text.trim();
     if (!text) return;
     toggleMenu(false);
+    const body = { as: ui.as, chat: ui.chat, text: text, lang: ui.lang };
+    if (replyTo) body.reply_to = replyTo;
     try {
-      await post("send", { as: ui.as, chat: ui.chat, text: text, lang: ui.lang });
+      await post("send", body);
       ui.justOpened = true; // scroll down to the reply
+      if (replyTo && ui.replyTo && ui.replyTo.id === replyTo) cancelReply();
     } catch (err) {
       toast(err.message);
     }
@@ -630,8 +721,9 @@
       ev.preventDefault();
       const input = $("input");
       const text = input.value;
+      const target = replyTarget();
       input.value = "";
-      send(text);
+      send(text, target ? target.id : 0);
     });
     $("menu-button").addEventListener("click", () => toggleMenu());
     $("sample-select").addEventListener("change", renderHook);
@@ -649,8 +741,15 @@
     });
     $("close-side").addEventListener("click", closeSide);
     $("modal-ok").addEventListener("click", () => { $("modal").hidden = true; });
+    $("reply-cancel").addEventListener("click", () => { cancelReply(); $("input").focus(); });
+    $("reply-bar-quote").addEventListener("click", () => { if (ui.replyTo) showMessage(ui.replyTo.id); });
     document.addEventListener("keydown", (ev) => {
-      if (ev.key === "Escape") { toggleMenu(false); $("modal").hidden = true; closeSide(); }
+      if (ev.key !== "Escape") return;
+      // Escape closes what is on top; with nothing open it cancels a reply.
+      if (!$("modal").hidden) $("modal").hidden = true;
+      else if (!$("menu").hidden) toggleMenu(false);
+      else if (document.body.classList.contains("show-side")) closeSide();
+      else cancelReply();
     });
     loadSamples();
     pollLoop();
