@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -149,24 +148,7 @@ func (a *Agent) askMessage(q Question) string {
 			fmt.Fprintf(&b, "Event %d of %d\n", i+1, total)
 		}
 		base, p, s := format(ev, q.Lang, a.loc)
-		fmt.Fprintf(&b, "Webhook: %s\n", quoteIfNeeded(clamp(oneLine(ev.Webhook), 64), false))
-		if s.source != "" {
-			fmt.Fprintf(&b, "Sender: %s\n", s.source)
-		}
-		if base.Event != "" {
-			fmt.Fprintf(&b, "Event: %s\n", quoteIfNeeded(base.Event, false))
-		}
-		if !ev.ReceivedAt.IsZero() {
-			fmt.Fprintf(&b, "Received: %s\n", ev.ReceivedAt.UTC().Format(time.RFC3339))
-		}
-		if s.source == "" {
-			if hs := eventHeaders(ev); len(hs) > 0 {
-				b.WriteString("Headers:\n")
-				for _, h := range hs {
-					b.WriteString(" " + h + "\n")
-				}
-			}
-		}
+		writeEventLines(&b, ev, base, s, true)
 		b.WriteString("Payload (untrusted data):\n")
 		b.WriteString(strings.TrimRight(askPayload(p, s, base.Link, budget), "\n"))
 		b.WriteString("\n\n")

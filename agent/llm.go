@@ -320,18 +320,20 @@ func (a *Agent) request(pr prompt, mode responseMode) openai.ChatCompletionReque
 	return req
 }
 
-// userMessage carries the event: the webhook, what Herald recognized, the
-// headers that say what an unknown sender sent, and the condensed payload.
-// Every payload value is on its own "key: value" line, multi-line text
-// quoted, so nothing in the payload can pass for the prompt's own lines.
-func userMessage(ev Event, base Notification, p payload, s sender) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Webhook: %s\n", quoteIfNeeded(clamp(oneLine(ev.Webhook), 64), false))
+// writeEventLines writes what the prompts (a summary's, a question's) say
+// of an event before its payload: the webhook, the sender Herald
+// recognized, the event, when it was received (withReceived), and for an
+// unknown sender the headers that tell what it sent.
+func writeEventLines(b *strings.Builder, ev Event, base Notification, s sender, withReceived bool) {
+	fmt.Fprintf(b, "Webhook: %s\n", quoteIfNeeded(clamp(oneLine(ev.Webhook), 64), false))
 	if s.source != "" {
-		fmt.Fprintf(&b, "Sender: %s\n", s.source)
+		fmt.Fprintf(b, "Sender: %s\n", s.source)
 	}
 	if base.Event != "" {
-		fmt.Fprintf(&b, "Event: %s\n", quoteIfNeeded(base.Event, false))
+		fmt.Fprintf(b, "Event: %s\n", quoteIfNeeded(base.Event, false))
+	}
+	if withReceived && !ev.ReceivedAt.IsZero() {
+		fmt.Fprintf(b, "Received: %s\n", ev.ReceivedAt.UTC().Format(time.RFC3339))
 	}
 	if s.source == "" {
 		if hs := eventHeaders(ev); len(hs) > 0 {
@@ -341,6 +343,15 @@ func userMessage(ev Event, base Notification, p payload, s sender) string {
 			}
 		}
 	}
+}
+
+// userMessage carries the event: the webhook, what Herald recognized, the
+// headers that say what an unknown sender sent, and the condensed payload.
+// Every payload value is on its own "key: value" line, multi-line text
+// quoted, so nothing in the payload can pass for the prompt's own lines.
+func userMessage(ev Event, base Notification, p payload, s sender) string {
+	var b strings.Builder
+	writeEventLines(&b, ev, base, s, false)
 	b.WriteString("Payload (untrusted data):\n")
 	b.WriteString(condense(p, s.source, s.event, base.Link))
 	return strings.TrimRight(b.String(), "\n")
