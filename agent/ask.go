@@ -65,8 +65,7 @@ func (a *Agent) Ask(ctx context.Context, q Question) (string, Usage, error) {
 	var usage Usage
 	for retry := 0; ; {
 		resp, err := a.client.CreateChatCompletion(ctx, req)
-		usage.PromptTokens += resp.Usage.PromptTokens
-		usage.CompletionTokens += resp.Usage.CompletionTokens
+		usage.add(resp)
 		if err == nil {
 			answer, err := parseAnswer(resp)
 			if err != nil {
@@ -74,16 +73,10 @@ func (a *Agent) Ask(ctx context.Context, q Question) (string, Usage, error) {
 			}
 			return answer, usage, err
 		}
-		if ctx.Err() == nil && retry < llmRetries && transient(err) {
-			if wait := backoff(retry, err); sleep(ctx, wait) {
-				retry++
-				continue
-			}
+		if again(ctx, &retry, err) {
+			continue
 		}
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
-		}
-		err = fmt.Errorf("agent: ask: %w", err)
+		err = fmt.Errorf("agent: ask: %w", cutShort(ctx, err))
 		a.askFailed(q, err)
 		return "", usage, err
 	}

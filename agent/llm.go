@@ -172,8 +172,7 @@ func (a *Agent) summarize(ctx context.Context, pr prompt, base Notification, p p
 	var usage Usage
 	for retry := 0; ; {
 		resp, err := a.client.CreateChatCompletion(ctx, a.request(pr, mode))
-		usage.PromptTokens += resp.Usage.PromptTokens
-		usage.CompletionTokens += resp.Usage.CompletionTokens
+		usage.add(resp)
 		if err == nil {
 			out, err := parseReply(resp, mode)
 			if err != nil {
@@ -186,16 +185,10 @@ func (a *Agent) summarize(ctx context.Context, pr prompt, base Notification, p p
 			mode++ // the server may not know this response_format: ask again without it
 			continue
 		}
-		if ctx.Err() == nil && retry < llmRetries && transient(err) {
-			if wait := backoff(retry, err); sleep(ctx, wait) {
-				retry++
-				continue
-			}
+		if again(ctx, &retry, err) {
+			continue
 		}
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
-		}
-		return Notification{}, usage, fmt.Errorf("agent: chat completion (%s): %w", mode, err)
+		return Notification{}, usage, fmt.Errorf("agent: chat completion (%s): %w", mode, cutShort(ctx, err))
 	}
 }
 
@@ -223,6 +216,35 @@ func unsupported(err error) bool {
 		return true
 	}
 	return false
+}
+
+// add counts a call's tokens.
+func (u *Usage) add(resp openai.ChatCompletionResponse) {
+	u.PromptTokens += resp.Usage.PromptTokens
+	u.CompletionTokens += resp.Usage.CompletionTokens
+}
+
+// again reports whether a failed call is worth another attempt — a
+// transient error, retries left, time left to wait — after waiting its
+// backoff and counting the retry.
+func again(ctx context.Context, retry *int, err error) bool {
+	if ctx.Err() != nil || *retry >= llmRetries || !transient(err) {
+		return false
+	}
+	if !sleep(ctx, backoff(*retry, err)) {
+		return false
+	}
+	*retry++
+	return true
+}
+
+// cutShort adds to err the deadline or cancellation that ended the
+// attempts, if one did.
+func cutShort(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (%w)", ctx.Err(), err)
+	}
+	return err
 }
 
 // transient reports a failure worth another attempt: rate limits, server

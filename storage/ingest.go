@@ -673,17 +673,6 @@ func (d *DB) pruneEventKeys() {
 	d.db.ExecContext(ctx, d.q(`DELETE FROM event_keys WHERE created_at < ?`), d.Now().Add(-DedupWindow))
 }
 
-// QueueDepth is the number of deliveries waiting or in progress: the queue
-// the workers have yet to work through.
-func (d *DB) QueueDepth(ctx context.Context) (int64, error) {
-	var n int64
-	err := d.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM deliveries WHERE status IN ('queued', 'processing')`)
-	if err != nil {
-		return 0, fmt.Errorf("storage: queue depth: %w", err)
-	}
-	return n, nil
-}
-
 // withBinaryParameters turns on lib/pq's binary_parameters unless the URL
 // says otherwise: a statement with arguments then costs one round trip
 // (Parse, Bind, Execute at once) instead of two (a Parse and Describe

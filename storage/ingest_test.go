@@ -237,7 +237,7 @@ func TestDB_InsertEventIfWebhook(t *testing.T) {
 			}
 		})
 		t.Run("QueueDepth", func(t *testing.T) {
-			n, err := f.db.QueueDepth(ctx)
+			n, err := f.db.PendingDeliveries(ctx)
 			mustDo(t, err)
 			if n != 2 {
 				t.Fatalf("queue depth %d, want the 2 events stored above", n)

@@ -62,7 +62,7 @@ func newMetrics(db *storage.DB) *metrics {
 		if time.Since(depth.at) > queueDepthTTL {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			if n, err := db.QueueDepth(ctx); err == nil {
+			if n, err := db.PendingDeliveries(ctx); err == nil {
 				depth.n, depth.at = float64(n), time.Now()
 			}
 		}
