@@ -183,7 +183,11 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, w wiring) int {
 	rl := relay.New(db, ag, tgBot, loc, log, relay.Config{Work: cfg.LLMTimeout + 25*time.Second})
 	summaries = rl
 	wake = func() { rl.Wake(); fw.Wake() }
-	api := webhook.New(db, webhook.Config{MaxBodyBytes: cfg.MaxBodyBytes, RateLimit: cfg.HookRateLimit, RateWindow: cfg.HookRateWindow}, log, wake)
+	// Ingest names the chats its events were queued for: the relay skips
+	// the claim for chats it knows are waiting (Relay.WakeFor); forwarding
+	// looks at every event.
+	ingested := func(chats []int64) { rl.WakeFor(chats); fw.Wake() }
+	api := webhook.New(db, webhook.Config{MaxBodyBytes: cfg.MaxBodyBytes, RateLimit: cfg.HookRateLimit, RateWindow: cfg.HookRateWindow}, log, ingested)
 	if cfg.TelegramMode == bot.ModeWebhook {
 		api.Mount("POST "+bot.WebhookPath, tgBot.WebhookHandler())
 	}

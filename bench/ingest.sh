@@ -14,7 +14,8 @@
 # counted against the 202s herald sent (its /metrics) and those the client
 # saw: none that got 202 may be missing.
 #
-# Prints one line per run, then a table of medians with herald's ratios to
+# Prints one line per run (with the CPU PostgreSQL spent per request and the
+# cores left idle), then a table of medians with herald's ratios to
 # pgsrv and plain. Not a test: numbers depend on the machine and its load.
 #
 # Needs: go, wrk, curl, psql, sqlite3, and a PostgreSQL it may create
@@ -63,6 +64,15 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # peak_rss PID: the process's peak resident set, in KiB.
 peak_rss() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
+# pg_ticks: CPU time of every PostgreSQL process (the database's share of
+# the work), in clock ticks.
+pg_ticks() {
+  local t=0 p
+  for p in $(pgrep -u postgres 2>/dev/null); do t=$((t + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done
+  echo "$t"
+}
+# idle_ticks: the machine's idle time over all cores, in clock ticks.
+idle_ticks() { awk '/^cpu / {print $5 + $6}' /proc/stat; }
 
 wait_http() {
   for _ in $(seq 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done
@@ -74,18 +84,20 @@ results=$tmp/results
 
 # measure NAME ROUND PID URL: load one server, record a line.
 measure() {
-  local name=$1 round=$2 pid=$3 url=$4 c0 c1 line
-  c0=$(cpu_ticks "$pid")
+  local name=$1 round=$2 pid=$3 url=$4 c0 c1 line p0 p1 i0 i1
+  c0=$(cpu_ticks "$pid") p0=$(pg_ticks) i0=$(idle_ticks)
   line=$("$kit/load.sh" "$url" "$body")
-  c1=$(cpu_ticks "$pid")
+  c1=$(cpu_ticks "$pid") p1=$(pg_ticks) i1=$(idle_ticks)
   local rss; rss=$(peak_rss "$pid")
   # status= rps= p50_ms= p99_ms= requests= non2xx= sockerr=
-  echo "$line" | awk -v n="$name" -v r="$round" -v rss="$rss" -v dc="$((c1 - c0))" -v hz="$hz" '{
+  echo "$line" | awk -v n="$name" -v r="$round" -v rss="$rss" -v dc="$((c1 - c0))" -v dp="$((p1 - p0))" -v di="$((i1 - i0))" -v hz="$hz" '{
     for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
     cpu = dc * 1e6 / hz / (v["requests"] + 1)
-    printf "%s %s %s %s %s %s %s %s %d %.1f %s\n", r, n, v["rps"], v["p50_ms"], v["p99_ms"], v["requests"],
-      v["non2xx"], v["sockerr"], rss, cpu, v["status"]
-  }' | tee -a "$results" | awk '{printf "round %s %-14s rps=%s p50=%sms p99=%sms requests=%s non2xx=%s sockerr=%s rss=%dKiB cpu=%sus/req probe=%s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11}'
+    dbcpu = dp * 1e6 / hz / (v["requests"] + 1)
+    idle = v["rps"] > 0 ? di / hz / (v["requests"] / v["rps"]) : 0
+    printf "%s %s %s %s %s %s %s %s %d %.1f %s %.1f %.2f\n", r, n, v["rps"], v["p50_ms"], v["p99_ms"], v["requests"],
+      v["non2xx"], v["sockerr"], rss, cpu, v["status"], dbcpu, idle
+  }' | tee -a "$results" | awk '{printf "round %s %-14s rps=%s p50=%sms p99=%sms requests=%s non2xx=%s sockerr=%s rss=%dKiB cpu=%sus/req db_cpu=%sus/req idle_cores=%s probe=%s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $11}'
 }
 
 # herald_run DB ROUND: start herald on DB ("pg" or "sqlite"), make a webhook
@@ -158,16 +170,17 @@ awk -v rounds="$ROUNDS" '
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   { byRound[$1, $2] = $3; rps[$2] = rps[$2] " " $3; p50[$2] = p50[$2] " " $4; p99[$2] = p99[$2] " " $5; cpu[$2] = cpu[$2] " " $10
+    dbcpu[$2] = dbcpu[$2] " " $12
     bad[$2] += $7 + $8 + ($11 == 202 ? 0 : 1); if ($9 > rss[$2]) rss[$2] = $9 }
   END {
     split("herald-pg herald-sqlite pgsrv plain", order, " ")
     pg = median(rps["pgsrv"]); pl = median(rps["plain"]); pg99 = median(p99["pgsrv"])
-    printf "\n| server | req/s | p50 ms | p99 ms | non-202 | peak RSS MiB | CPU µs/req | req/s vs pgsrv | vs plain | p99 vs pgsrv |\n"
-    printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    printf "\n| server | req/s | p50 ms | p99 ms | non-202 | peak RSS MiB | CPU µs/req | PostgreSQL CPU µs/req | req/s vs pgsrv | vs plain | p99 vs pgsrv |\n"
+    printf "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     for (i = 1; i <= 4; i++) {
       s = order[i]; r = median(rps[s])
-      printf "| %s | %.0f | %.2f | %.1f | %d | %.0f | %.0f | %.2f× | %.2f× | %.2f× |\n", s, r, median(p50[s]), median(p99[s]),
-        bad[s], rss[s] / 1024, median(cpu[s]), r / pg, r / pl, median(p99[s]) / pg99
+      printf "| %s | %.0f | %.2f | %.1f | %d | %.0f | %.0f | %.0f | %.2f× | %.2f× | %.2f× |\n", s, r, median(p50[s]), median(p99[s]),
+        bad[s], rss[s] / 1024, median(cpu[s]), median(dbcpu[s]), r / pg, r / pl, median(p99[s]) / pg99
     }
     printf "\nmedian of %d interleaved rounds of %s each\n", rounds, ENVIRON["DURATION"]
     # The load of a shared machine drifts within a run: the ratio within

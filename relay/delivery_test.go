@@ -361,3 +361,60 @@ func TestRelay_LeaseRenewal(t *testing.T) {
 		}
 	})
 }
+
+// TestRelay_WakeForHeldChat: ingest's ring names the chats; one for a chat
+// this relay is sending to, or that waits out its pacing, claims nothing
+// then, yet the event goes as soon as the chat may have it — not at the
+// next poll (a minute here) — and a ring for another chat claims at once.
+func TestRelay_WakeForHeldChat(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		pace := 400 * time.Millisecond
+		e := setupWith(t, databaseURL, options{limits: &bot.Limits{Global: -1, Private: pace, Group: -1},
+			cfg: relay.Config{Poll: time.Minute, FoldAfter: -1}})
+		post := func(wh int64, body string) {
+			t.Helper()
+			ev := storage.Event{WebhookID: wh, ContentType: "application/json", Headers: `{}`, Body: []byte(body)}
+			if _, err := e.db.InsertEvent(context.Background(), &ev); err != nil {
+				t.Fatal(err)
+			}
+			if len(ev.QueuedTo) != 1 {
+				t.Fatalf("QueuedTo = %v, want the one subscribed chat", ev.QueuedTo)
+			}
+			e.relay.WakeFor(ev.QueuedTo)
+		}
+		wait := func(chat int64, n int) {
+			t.Helper()
+			deadline := time.Now().Add(10 * time.Second)
+			for len(e.tg.Messages(chat)) < n {
+				if time.Now().After(deadline) {
+					t.Fatalf("chat %d has %d messages after 10 s, want %d: a ring was skipped and no wake came", chat, len(e.tg.Messages(chat)), n)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		// In flight: the second event's ring comes while the first message
+		// is being sent (the fake holds it back).
+		e.tg.FailNext("sendMessage", telegramtest.Fault{Delay: 300 * time.Millisecond})
+		post(e.wh.ID, `{"event":"held","seq":"#1"}`)
+		time.Sleep(100 * time.Millisecond)
+		post(e.wh.ID, `{"event":"held","seq":"#2"}`)
+		wait(anna.ID, 2)
+		// Paced: the third comes right after the second went out.
+		post(e.wh.ID, `{"event":"held","seq":"#3"}`)
+		// Another chat is not held: its event goes at once.
+		bob := telegramtest.User{ID: 2002, FirstName: "Bob"}
+		other := e.hook(t, "other", telegramtest.PrivateChat(bob))
+		start := time.Now()
+		post(other.ID, `{"event":"other"}`)
+		wait(bob.ID, 1)
+		if d := time.Since(start); d > pace {
+			t.Errorf("another chat's event took %v, want it sent without waiting for the held chat's pacing", d)
+		}
+		wait(anna.ID, 3)
+		for i, m := range e.tg.Messages(anna.ID) {
+			if want := fmt.Sprintf("#%d", i+1); !strings.Contains(m.Text, want) {
+				t.Errorf("message %d is %q, want %s", i, m.Text, want)
+			}
+		}
+	})
+}

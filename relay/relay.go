@@ -116,6 +116,7 @@ type Relay struct {
 	sf     singleflight.Group
 
 	noticesDue chan struct{} // a notice was queued by this process
+	holds      holds         // chats a claim can take nothing from now (WakeFor)
 
 	depthMu sync.Mutex
 	depth   int       // the queue's depth, for folding decisions
@@ -154,6 +155,22 @@ func (r *Relay) Wake() {
 	}
 }
 
+// WakeFor rings the doorbell for events queued for chats (ingest's ring),
+// unless this process knows a claim could take nothing for any of them
+// (holds): each is being sent to, or waits for its pacing, a retry_after
+// or a backoff, and a wake is due when that ends. nil names every chat;
+// an empty list none.
+func (r *Relay) WakeFor(chats []int64) {
+	if chats == nil {
+		r.Wake()
+		return
+	}
+	if len(chats) == 0 || r.holds.cover(chats, time.Now(), r.wakeAt) {
+		return
+	}
+	r.Wake()
+}
+
 // wakeAt rings the doorbell at t: a chat's pacing or a retry comes due then.
 func (r *Relay) wakeAt(t time.Time) {
 	time.AfterFunc(max(time.Until(t), 0), r.Wake)
@@ -182,11 +199,21 @@ func (r *Relay) Run(ctx context.Context) error {
 	go func() { defer close(renewDone); r.renew(renewCtx) }()
 	defer func() { wg.Wait(); stopRenew(); <-renewDone }()
 
-	start := func(fn func(ctx context.Context)) {
+	start := func(chat int64, fn func(ctx context.Context)) {
+		if chat != 0 {
+			r.holds.inFlight(chat)
+		}
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
-			defer func() { <-sem; wg.Done(); r.Wake() }()
+			defer func() {
+				if chat != 0 {
+					r.holds.done(chat)
+				}
+				<-sem
+				wg.Done()
+				r.Wake()
+			}()
 			dctx, cancel := context.WithTimeout(workCtx, r.cfg.Work)
 			defer cancel()
 			fn(dctx)
@@ -211,7 +238,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			}
 		}
 		for _, d := range claimed {
-			start(func(ctx context.Context) { r.process(ctx, d) })
+			start(d.ChatID, func(ctx context.Context) { r.process(ctx, d) })
 		}
 		if free -= len(claimed); free > 0 && checkNotices {
 			notices, err := r.db.ClaimNotices(ctx, r.owner, r.cfg.Lease, free)
@@ -220,7 +247,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			}
 			checkNotices = err != nil || len(notices) == free
 			for _, n := range notices {
-				start(func(ctx context.Context) { r.processNotice(ctx, n) })
+				start(0, func(ctx context.Context) { r.processNotice(ctx, n) })
 			}
 		}
 		if len(claimed) > 0 && len(claimed) == asked {
@@ -334,8 +361,12 @@ func (r *Relay) outcome(ctx context.Context, log *slog.Logger, dls []storage.Del
 			log.Warn("record delivery", "error", err)
 			return
 		}
-		if backlog > len(dls) && !next.IsZero() {
-			r.wakeAt(next) // the chat's next message is due then
+		if !next.IsZero() {
+			more := backlog > len(dls)
+			if more {
+				r.wakeAt(next) // the chat's next message is due then
+			}
+			r.holds.until(d.ChatID, next, more, r.wakeAt)
 		}
 		log.Debug("delivered", "message_id", msgID, "events", len(dls))
 		return
@@ -356,6 +387,7 @@ func (r *Relay) outcome(ctx context.Context, log *slog.Logger, dls []storage.Del
 		at := r.db.Now().Add(se.RetryAfter)
 		r.record(log, r.db.RetryDelivery(ctx, d, at, "telegram: too many requests", false))
 		r.wakeAt(at)
+		r.holds.until(d.ChatID, time.Now().Add(se.RetryAfter), true, r.wakeAt)
 	case bot.FailureChatGone:
 		log.Warn("chat unreachable; its deliveries stop and the owners are told", "error", se.Err, "reason", se.Gone)
 		n, err := r.db.StopChat(ctx, d, "chat unreachable: "+se.Err.Error(), se.Gone)
@@ -397,6 +429,7 @@ func (r *Relay) retry(ctx context.Context, log *slog.Logger, d storage.Delivery,
 	log.Warn("delivery failed, will retry", "error", cause, "in", wait)
 	r.record(log, r.db.RetryDelivery(ctx, d, now.Add(wait), cause.Error(), true))
 	r.wakeAt(now.Add(wait))
+	r.holds.until(d.ChatID, time.Now().Add(wait), true, r.wakeAt)
 }
 
 // backoff is base doubling per attempt up to ten minutes, jittered ±20 %.

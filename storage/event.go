@@ -26,6 +26,10 @@ type Event struct {
 	ReceivedAt  time.Time  `db:"received_at"`
 	DeliveredAt *time.Time `db:"delivered_at"`
 	Attempts    int        `db:"attempts"` // the most any of its deliveries took
+	// QueuedTo is the chats InsertEvent queued the event for, muted ones
+	// left out (they hold it): what the workers' doorbell names. Not
+	// stored; the deliveries are.
+	QueuedTo []int64 `db:"-"`
 }
 
 // eventColumns reads an event as e, with attempts derived from its

@@ -120,19 +120,20 @@ type batcher struct {
 }
 
 // maxWriters is how many transactions may store events at once. SQLite has
-// one writer anyway; PostgreSQL overlaps one batch's commit with the next
-// batch's statements.
+// one writer anyway. On PostgreSQL a second writer would overlap one
+// batch's commit with the next batch's statement, but on two cores it
+// measured slower, not faster: two batch statements at once compete for
+// the same CPU and the same rightmost index pages, and make batches half
+// as large (bench/ingest.sh, 4 interleaved rounds: 0.96× pgsrv's req/s
+// with one writer, 0.78× with two; docs/benchmarks.md).
 func (d *DB) maxWriters() int {
-	if d.dialect == SQLite {
-		return 1
-	}
-	return 2
+	return 1
 }
 
 // InsertEvent stores an event and queues one delivery per subscribed,
 // reachable chat, in one transaction: when it returns nil the event is
-// durable. It fills e.ID (a UUIDv7, time-ordered), e.ReceivedAt and e.Status
-// and returns the number of deliveries queued. An event with nobody to
+// durable. It fills e.ID (a UUIDv7, time-ordered), e.ReceivedAt, e.Status
+// and e.QueuedTo (the chats) and returns the number of deliveries queued. An event with nobody to
 // deliver to is delivered at once. Concurrent calls share transactions
 // (group commit); see WithDedupKey and IfWebhook for the options.
 func (d *DB) InsertEvent(ctx context.Context, e *Event, opts ...InsertOption) (int, error) {
@@ -222,7 +223,7 @@ func (r *insertReq) fail(err error) {
 		// The webhook was deleted between the check and the insert.
 		err = ErrNotFound
 	}
-	r.n, r.err, r.dup = 0, err, nil
+	r.n, r.err, r.dup, r.e.QueuedTo = 0, err, nil, nil
 }
 
 // insertBatch stores a batch in one transaction. Each request ends with its
@@ -236,7 +237,7 @@ func (d *DB) insertBatch(ctx context.Context, batch []*insertReq) error {
 			return fmt.Errorf("id: %w", err)
 		}
 		e := r.e
-		e.ID, e.ReceivedAt, e.Status, e.Error, e.DeliveredAt = id.String(), now, StatusQueued, "", nil
+		e.ID, e.ReceivedAt, e.Status, e.Error, e.DeliveredAt, e.QueuedTo = id.String(), now, StatusQueued, "", nil, nil
 		r.n, r.err, r.dup = 0, nil, nil
 	}
 	var err error
@@ -462,8 +463,9 @@ const pgInsertBatch = `
 		FROM ev JOIN ok ON ok.id = ev.id JOIN subscriptions s ON s.webhook_id = ev.webhook_id JOIN chats c ON c.id = s.chat_id
 		WHERE c.active AND (ok.target = 0 OR s.chat_id = ok.target)
 		ORDER BY ev.id, s.chat_id
-		RETURNING event_id)
-	SELECT ev.id, ev.status, COUNT(dl.event_id) FROM ev LEFT JOIN dl ON dl.event_id = ev.id GROUP BY ev.id, ev.status`
+		RETURNING event_id, chat_id, status)
+	SELECT ev.id, ev.status, COUNT(dl.event_id), array_agg(dl.chat_id ORDER BY dl.chat_id) FILTER (WHERE dl.status = 'queued')
+	FROM ev LEFT JOIN dl ON dl.event_id = ev.id GROUP BY ev.id, ev.status`
 
 // insertBatchPostgres stores a batch in one statement — its own
 // transaction, one round trip and one commit — doing on PostgreSQL what the
@@ -524,12 +526,13 @@ func (d *DB) insertBatchPostgres(ctx context.Context, batch []*insertReq, now ti
 	for res.Next() {
 		var id, status string
 		var n int
-		if err := res.Scan(&id, &status, &n); err != nil {
+		var chats pq.Int64Array
+		if err := res.Scan(&id, &status, &n, &chats); err != nil {
 			res.Close()
 			return err
 		}
 		if r := stored[id]; r != nil {
-			r.n, r.e.Status = n, status
+			r.n, r.e.Status, r.e.QueuedTo = n, status, chats
 			if status == StatusDelivered {
 				r.e.DeliveredAt = &now
 			}
@@ -605,15 +608,25 @@ func (d *DB) insertEvents(ctx context.Context, tx *sqlx.Tx, batch []*insertReq, 
 		if _, err := insEvent.ExecContext(ctx, e.ID, e.WebhookID, e.ContentType, e.Headers, e.Body, now); err != nil {
 			return err
 		}
-		res, err := insDeliveries.ExecContext(ctx, e.ID, now, StatusMuted, StatusQueued, now, now, e.WebhookID, r.target, r.target)
+		rows, err := insDeliveries.QueryContext(ctx, e.ID, now, StatusMuted, StatusQueued, now, now, e.WebhookID, r.target, r.target)
 		if err != nil {
 			return err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
+		for rows.Next() {
+			var chat int64
+			var status string
+			if err := rows.Scan(&chat, &status); err != nil {
+				rows.Close()
+				return err
+			}
+			if r.n++; status == StatusQueued {
+				e.QueuedTo = append(e.QueuedTo, chat)
+			}
+		}
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		if r.n = int(n); n == 0 {
+		if r.n == 0 {
 			e.Status, e.DeliveredAt = StatusDelivered, &now
 			settled = append(settled, e.ID)
 		}
@@ -636,7 +649,8 @@ const queueDeliveries = `
 		0, ?, ?
 	FROM subscriptions s JOIN chats c ON c.id = s.chat_id
 	WHERE s.webhook_id = ? AND c.active AND (? = 0 OR s.chat_id = ?)
-	ORDER BY s.chat_id`
+	ORDER BY s.chat_id
+	RETURNING chat_id, status`
 
 // placeholders is "?,?,…" for n parameters, for a statement that d.q rebinds.
 func placeholders(n int) string {

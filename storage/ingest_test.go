@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -243,5 +244,60 @@ func TestDB_InsertEventIfWebhook(t *testing.T) {
 				t.Fatalf("queue depth %d, want the 2 events stored above", n)
 			}
 		})
+	})
+}
+
+// TestDB_InsertEventQueuedTo: InsertEvent names the chats it queued the
+// event for (the relay's doorbell skips claims by them), leaving out a
+// muted chat, which holds the event; with a target, only the target.
+func TestDB_InsertEventQueuedTo(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		f := setup(t, databaseURL)
+		for _, c := range []int64{-200, -300} {
+			_, err := f.db.EnsureChat(ctx, chat(c, "group"))
+			mustDo(t, err)
+			_, err = f.db.Subscribe(ctx, f.wh.ID, c, 100)
+			mustDo(t, err)
+		}
+		mustDo(t, f.db.Mute(ctx, f.wh.ID, -200, nil))
+		// One at a time and several in one batch (group commit).
+		for _, n := range []int{1, 8} {
+			evs := make([]*storage.Event, n)
+			errs := make(chan error, n)
+			for i := range evs {
+				evs[i] = event(f.wh.ID, `{"a":1}`)
+				go func() {
+					got, err := f.db.InsertEvent(ctx, evs[i])
+					if err == nil && got != 3 {
+						err = fmt.Errorf("%d deliveries queued, want 3 (the muted one held)", got)
+					}
+					errs <- err
+				}()
+			}
+			for range evs {
+				mustDo(t, <-errs)
+			}
+			for _, e := range evs {
+				if want := []int64{-300, 100}; !slices.Equal(e.QueuedTo, want) {
+					t.Errorf("QueuedTo = %v, want %v (the muted chat left out)", e.QueuedTo, want)
+				}
+			}
+		}
+		e := event(f.wh.ID, `{"a":2}`)
+		_, err := f.db.InsertEvent(ctx, e, storage.WithTarget(-300))
+		mustDo(t, err)
+		if want := []int64{-300}; !slices.Equal(e.QueuedTo, want) {
+			t.Errorf("targeted: QueuedTo = %v, want %v", e.QueuedTo, want)
+		}
+		// Nobody to deliver to: delivered at once, no chat named.
+		mustDo(t, f.db.Mute(ctx, f.wh.ID, -300, nil))
+		mustDo(t, f.db.Mute(ctx, f.wh.ID, 100, nil))
+		e = event(f.wh.ID, `{"a":3}`)
+		_, err = f.db.InsertEvent(ctx, e)
+		mustDo(t, err)
+		if len(e.QueuedTo) != 0 {
+			t.Errorf("all muted: QueuedTo = %v, want none", e.QueuedTo)
+		}
 	})
 }

@@ -168,7 +168,7 @@ func (s *Server) handleHookPost(w http.ResponseWriter, r *http.Request) {
 				s.log.Debug("event accepted", "webhook_id", wh.ID, "event_id", e.ID, "bytes", len(body), "deliveries", n)
 			}
 			s.metrics.accepted.Inc()
-			s.bell.ring()
+			s.bell.ring(e.QueuedTo)
 			writeAccepted(w, http.StatusAccepted, e.ID, e.Status, warning, false)
 		case errors.Is(err, storage.ErrDuplicate):
 			s.log.Debug("redelivery answered with the original event", "webhook_id", wh.ID, "event_id", e.ID)

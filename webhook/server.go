@@ -37,7 +37,6 @@ type Server struct {
 	db       *storage.DB
 	cfg      Config
 	log      *slog.Logger
-	wake     func()
 	bell     *doorbell
 	extra    map[string]http.Handler
 	cache    *webhookCache
@@ -49,11 +48,12 @@ type Server struct {
 // webhookCacheTTL is how long a token lookup is reused (see webhookCache).
 const webhookCacheTTL = 2 * time.Second
 
-// New makes a Server. wake is rung after every committed event so the
-// workers start at once instead of at their next poll; it must not block.
-func New(db *storage.DB, cfg Config, log *slog.Logger, wake func()) *Server {
+// New makes a Server. wake is rung after committed events, with the chats
+// they were queued for (nil: any chat), so the workers start at once
+// instead of at their next poll; it must not block.
+func New(db *storage.DB, cfg Config, log *slog.Logger, wake func(chats []int64)) *Server {
 	if wake == nil {
-		wake = func() {}
+		wake = func([]int64) {}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -66,7 +66,7 @@ func New(db *storage.DB, cfg Config, log *slog.Logger, wake func()) *Server {
 	}
 	cfg.MaxInflightBytes = max(cfg.MaxInflightBytes, 2*(cfg.MaxBodyBytes+requestOverhead))
 	return &Server{
-		db: db, cfg: cfg, log: log, wake: wake, bell: &doorbell{wake: wake}, extra: map[string]http.Handler{},
+		db: db, cfg: cfg, log: log, bell: &doorbell{wake: wake}, extra: map[string]http.Handler{},
 		cache:    newWebhookCache(webhookCacheTTL),
 		limits:   newLimits(cfg.RateLimit, cfg.RateWindow),
 		inflight: semaphore.NewWeighted(cfg.MaxInflightBytes),

@@ -70,7 +70,7 @@ func setupDB(t *testing.T, db *storage.DB, configure ...func(*webhook.Config)) *
 		c(&cfg)
 	}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s := webhook.New(db, cfg, log, func() { e.rings.Add(1) })
+	s := webhook.New(db, cfg, log, func([]int64) { e.rings.Add(1) })
 	e.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(e.srv.Close)
 	return e

@@ -133,7 +133,7 @@ func node(o options) error {
 		cfg.FoldAfter = -1
 	}
 	rl := relay.New(db, ag, tgBot, loc, log, cfg)
-	api := webhook.New(db, webhook.Config{MaxBodyBytes: 1 << 20, RateLimit: 1000000, RateWindow: time.Minute}, log, rl.Wake)
+	api := webhook.New(db, webhook.Config{MaxBodyBytes: 1 << 20, RateLimit: 1000000, RateWindow: time.Minute}, log, rl.WakeFor)
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
