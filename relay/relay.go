@@ -176,6 +176,16 @@ func (r *Relay) wakeAt(t time.Time) {
 	time.AfterFunc(max(time.Until(t), 0), r.Wake)
 }
 
+// waitFor notes that nothing for chat can go before t (holds), and wakes
+// the relay then: at once scheduled when wake is set, else as soon as a
+// ring for the chat is skipped.
+func (r *Relay) waitFor(chat int64, t time.Time, wake bool) {
+	if wake {
+		r.wakeAt(t)
+	}
+	r.holds.until(chat, t, wake, r.wakeAt)
+}
+
 // Run claims and processes deliveries until ctx ends, then waits for the
 // deliveries in flight (each bounded by Config.Work). Leases cover whatever
 // a crash leaves behind.
@@ -362,11 +372,9 @@ func (r *Relay) outcome(ctx context.Context, log *slog.Logger, dls []storage.Del
 			return
 		}
 		if !next.IsZero() {
-			more := backlog > len(dls)
-			if more {
-				r.wakeAt(next) // the chat's next message is due then
-			}
-			r.holds.until(d.ChatID, next, more, r.wakeAt)
+			// The chat's next message is due then: wake for it if its
+			// backlog has more, else if a ring for the chat comes meanwhile.
+			r.waitFor(d.ChatID, next, backlog > len(dls))
 		}
 		log.Debug("delivered", "message_id", msgID, "events", len(dls))
 		return
@@ -386,8 +394,7 @@ func (r *Relay) outcome(ctx context.Context, log *slog.Logger, dls []storage.Del
 		log.Info("rate limited by telegram", "retry_after", se.RetryAfter)
 		at := r.db.Now().Add(se.RetryAfter)
 		r.record(log, r.db.RetryDelivery(ctx, d, at, "telegram: too many requests", false))
-		r.wakeAt(at)
-		r.holds.until(d.ChatID, time.Now().Add(se.RetryAfter), true, r.wakeAt)
+		r.waitFor(d.ChatID, at, true)
 	case bot.FailureChatGone:
 		log.Warn("chat unreachable; its deliveries stop and the owners are told", "error", se.Err, "reason", se.Gone)
 		n, err := r.db.StopChat(ctx, d, "chat unreachable: "+se.Err.Error(), se.Gone)
@@ -428,8 +435,7 @@ func (r *Relay) retry(ctx context.Context, log *slog.Logger, d storage.Delivery,
 	wait := backoff(r.cfg.RetryBase, d.Attempts)
 	log.Warn("delivery failed, will retry", "error", cause, "in", wait)
 	r.record(log, r.db.RetryDelivery(ctx, d, now.Add(wait), cause.Error(), true))
-	r.wakeAt(now.Add(wait))
-	r.holds.until(d.ChatID, time.Now().Add(wait), true, r.wakeAt)
+	r.waitFor(d.ChatID, now.Add(wait), true)
 }
 
 // backoff is base doubling per attempt up to ten minutes, jittered ±20 %.

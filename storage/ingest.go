@@ -133,9 +133,10 @@ func (d *DB) maxWriters() int {
 // InsertEvent stores an event and queues one delivery per subscribed,
 // reachable chat, in one transaction: when it returns nil the event is
 // durable. It fills e.ID (a UUIDv7, time-ordered), e.ReceivedAt, e.Status
-// and e.QueuedTo (the chats) and returns the number of deliveries queued. An event with nobody to
-// deliver to is delivered at once. Concurrent calls share transactions
-// (group commit); see WithDedupKey and IfWebhook for the options.
+// and e.QueuedTo (the chats) and returns the number of deliveries queued.
+// An event with nobody to deliver to is delivered at once. Concurrent
+// calls share transactions (group commit); see WithDedupKey and IfWebhook
+// for the options.
 func (d *DB) InsertEvent(ctx context.Context, e *Event, opts ...InsertOption) (int, error) {
 	r := &insertReq{e: e, done: make(chan struct{})}
 	for _, o := range opts {
