@@ -300,7 +300,10 @@ func (r *Relay) renew(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if _, err := r.db.RenewLeases(ctx, r.owner, r.cfg.Lease); err != nil && ctx.Err() == nil {
+		// Only what a worker is sending now: a delivery whose worker
+		// could not record its outcome (the database was away) must see
+		// its lease run out and be claimed again, not be kept forever.
+		if _, err := r.db.RenewChatLeases(ctx, r.owner, r.cfg.Lease, r.holds.inFlightChats()); err != nil && ctx.Err() == nil {
 			r.log.Warn("renew leases", "error", err)
 		}
 	}

@@ -137,6 +137,19 @@ func (d *DB) ClaimChatBacklog(ctx context.Context, head Delivery, lease time.Dur
 // many rows it holds. A worker renews while it works, so leases can be
 // short: what a crashed process held is claimable again within one lease.
 func (d *DB) RenewLeases(ctx context.Context, owner string, lease time.Duration) (int, error) {
+	return d.renewLeases(ctx, owner, lease, nil, true)
+}
+
+// RenewChatLeases is RenewLeases for the deliveries of chats only (the
+// chats owner's workers are sending to; notices are renewed all the same).
+// A delivery whose worker ended without recording its outcome (the
+// database was unreachable then) is not kept alive by a live process: its
+// lease runs out and it is claimed again.
+func (d *DB) RenewChatLeases(ctx context.Context, owner string, lease time.Duration, chats []int64) (int, error) {
+	return d.renewLeases(ctx, owner, lease, chats, false)
+}
+
+func (d *DB) renewLeases(ctx context.Context, owner string, lease time.Duration, chats []int64, allChats bool) (int, error) {
 	defer d.writeLock()()
 	until := d.Now().Add(lease)
 	// On PostgreSQL, rows locked by a transaction finishing them are
@@ -148,9 +161,21 @@ func (d *DB) RenewLeases(ctx context.Context, owner string, lease time.Duration)
 	}
 	var total int64
 	for _, table := range []string{"deliveries", "notices"} {
-		res, err := d.db.ExecContext(ctx, d.q(`UPDATE `+table+` SET lease_until = ? WHERE id IN (
-			SELECT id FROM `+table+` WHERE lease_owner = ? AND status = ? ORDER BY id `+lock+`)`),
-			until, owner, StatusProcessing)
+		q, args := `UPDATE `+table+` SET lease_until = ? WHERE id IN (
+			SELECT id FROM `+table+` WHERE lease_owner = ? AND status = ? ORDER BY id `+lock+`)`, []any{until, owner, StatusProcessing}
+		if table == "deliveries" && !allChats {
+			if len(chats) == 0 {
+				continue
+			}
+			var err error
+			q, args, err = sqlx.In(`UPDATE deliveries SET lease_until = ? WHERE id IN (
+				SELECT id FROM deliveries WHERE lease_owner = ? AND status = ? AND chat_id IN (?) ORDER BY id `+lock+`)`,
+				until, owner, StatusProcessing, chats)
+			if err != nil {
+				return 0, fmt.Errorf("storage: renew leases: %w", err)
+			}
+		}
+		res, err := d.db.ExecContext(ctx, d.q(q), args...)
 		if err != nil {
 			return 0, fmt.Errorf("storage: renew leases: %w", err)
 		}

@@ -193,6 +193,46 @@ func TestDB_RenewLeases(t *testing.T) {
 	})
 }
 
+// TestDB_RenewChatLeases: only the leases of the chats named are renewed;
+// a delivery left processing by a worker that could not record its outcome
+// runs out of lease and is claimed again, although its owner still renews.
+func TestDB_RenewChatLeases(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		clk := newClock()
+		f := setup(t, databaseURL, storage.WithClock(clk.Now))
+		db := f.db
+		insert(t, db, f.wh.ID)
+		ds, err := db.ClaimDeliveries(ctx, "a", 10*time.Second, 1)
+		mustDo(t, err)
+		if len(ds) != 1 {
+			t.Fatalf("claimed %d", len(ds))
+		}
+		clk.Advance(8 * time.Second)
+		if n, err := db.RenewChatLeases(ctx, "a", 10*time.Second, []int64{ds[0].ChatID}); err != nil || n != 1 {
+			t.Fatalf("renewing the chat in flight: %d, %v; want 1", n, err)
+		}
+		clk.Advance(8 * time.Second)
+		if got, _ := db.ClaimDeliveries(ctx, "b", 10*time.Second, 1); len(got) != 0 {
+			t.Fatal("a renewed lease was taken over")
+		}
+		// Its worker is gone: the chat is no longer named.
+		for range 2 {
+			n, err := db.RenewChatLeases(ctx, "a", 10*time.Second, nil)
+			mustDo(t, err)
+			if n != 0 {
+				t.Fatalf("renewed %d rows of a chat not in flight", n)
+			}
+			clk.Advance(2 * time.Second)
+		}
+		got, err := db.ClaimDeliveries(ctx, "b", 10*time.Second, 1)
+		mustDo(t, err)
+		if len(got) != 1 {
+			t.Fatal("a delivery no worker holds was not claimed again")
+		}
+	})
+}
+
 // TestDB_StopChat: a chat Telegram says is gone stops with every delivery
 // waiting for it, and the owners of its webhooks are owed a notice.
 func TestDB_StopChat(t *testing.T) {
