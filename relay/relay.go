@@ -313,7 +313,7 @@ func (r *Relay) renew(ctx context.Context) {
 // storm, a digest of its pending events, and records what happened.
 func (r *Relay) process(ctx context.Context, d storage.Delivery) {
 	log := r.log.With("event_id", d.EventID, "chat_id", d.ChatID, "attempt", d.Attempts)
-	chat, backlog, err := r.db.ChatWithBacklog(ctx, d.ChatID)
+	chat, backlog, err := r.db.ChatWithBacklog(ctx, d.ChatID, r.backlogLimit())
 	if err != nil {
 		r.retry(ctx, log, d, fmt.Errorf("load chat: %w", err))
 		return
@@ -461,22 +461,41 @@ func (r *Relay) storm(ctx context.Context, backlog int, interval time.Duration) 
 	if r.cfg.FoldAfter < 0 || backlog < r.cfg.FoldMin {
 		return false
 	}
-	wait := time.Duration(backlog) * interval
-	if g := r.limits.GlobalRate(); g > 0 {
-		wait = max(wait, time.Duration(float64(r.queueDepth(ctx))/g*float64(time.Second)))
+	if time.Duration(backlog)*interval > r.cfg.FoldAfter {
+		return true
 	}
-	return wait > r.cfg.FoldAfter
+	g := r.limits.GlobalRate()
+	if g <= 0 {
+		return false
+	}
+	// The bot's whole queue goes out at g a second: past this depth that
+	// alone takes longer than FoldAfter. Counting stops there.
+	deep := int(r.cfg.FoldAfter.Seconds()*g) + 1
+	return r.queueDepth(ctx, deep) >= deep
 }
 
-// queueDepth is the number of pending deliveries, counted at most once a
-// second.
-func (r *Relay) queueDepth(ctx context.Context) int {
+// backlogLimit is how far a chat's backlog is counted: far enough for
+// storm to decide (FoldAfter's worth of the fastest chat's pacing) and for
+// outcome to tell whether a digest left some behind (FoldMax).
+func (r *Relay) backlogLimit() int {
+	n := r.cfg.FoldMax
+	for _, iv := range []time.Duration{r.limits.ChatInterval("private"), r.limits.ChatInterval("group")} {
+		if iv > 0 && r.cfg.FoldAfter > 0 {
+			n = max(n, int(r.cfg.FoldAfter/iv))
+		}
+	}
+	return n + 1
+}
+
+// queueDepth is the number of pending deliveries, counted up to limit at
+// most once a second.
+func (r *Relay) queueDepth(ctx context.Context, limit int) int {
 	r.depthMu.Lock()
 	defer r.depthMu.Unlock()
 	if time.Since(r.depthAt) < time.Second {
 		return r.depth
 	}
-	if n, err := r.db.PendingDeliveries(ctx); err == nil {
+	if n, err := r.db.PendingDeliveriesUpTo(ctx, limit); err == nil {
 		r.depth, r.depthAt = n, time.Now()
 	}
 	return r.depth

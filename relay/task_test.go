@@ -9,6 +9,8 @@ import (
 
 	"github.com/herald-relay/herald/bot"
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/relay"
+	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
 
@@ -81,4 +83,60 @@ func TestRelay_DigestTasks(t *testing.T) {
 			t.Errorf("the digests say %d need action, %d of the tasks were folded", said, inDigests)
 		}
 	})
+}
+
+// TestRelay_FoldBehindBotQueue: a chat's backlog that its own pacing would
+// clear in no time is still folded when the bot's whole queue, at the
+// bot-wide rate, would hold it longer than FoldAfter; with a bot-wide rate
+// that clears the queue in time, each event goes alone.
+func TestRelay_FoldBehindBotQueue(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		global float64
+		want   int // messages per chat
+	}{
+		{"DeepQueue", 2, 1},     // 12 pending at 2/s: 6 s > 2 s, folded
+		{"ShallowQueue", 25, 4}, // 12 pending at 25/s: 0.5 s, each alone
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			storagetest.Each(t, func(t *testing.T, databaseURL string) {
+				ctx := context.Background()
+				limits := bot.Limits{Global: c.global, Private: time.Millisecond, Group: time.Millisecond}
+				e := setupWith(t, databaseURL, options{limits: &limits,
+					cfg: relay.Config{FoldAfter: 2 * time.Second, FoldMin: 3, Poll: time.Minute}})
+				var chats []telegramtest.Chat
+				var hooks []storage.Webhook
+				for i := range 3 {
+					ch := telegramtest.Group(int64(-900-i), fmt.Sprintf("G%d", i))
+					wh := e.hook(t, fmt.Sprintf("%s%d", c.name, i), ch)
+					chats, hooks = append(chats, ch), append(hooks, wh)
+				}
+				// Stored without ringing (the poll is a minute away), so the
+				// relay sees the whole queue at its first claim.
+				for i, wh := range hooks {
+					for n := range 4 {
+						ev := storage.Event{WebhookID: wh.ID, ContentType: "application/json", Headers: `{}`,
+							Body: []byte(fmt.Sprintf(`{"event":"job_failed","job":"j%d-%d"}`, i, n))}
+						if _, err := e.db.InsertEvent(ctx, &ev); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				e.relay.Wake()
+				e.drained(t, 20*time.Second)
+				for _, ch := range chats {
+					ms := e.tg.Messages(ch.ID)
+					if len(ms) != c.want {
+						t.Errorf("chat %d got %d messages, want %d", ch.ID, len(ms), c.want)
+						for _, m := range ms {
+							t.Logf("  %q", m.Text)
+						}
+					}
+					if c.want == 1 && len(ms) == 1 && !strings.Contains(ms[0].Text, "events from") {
+						t.Errorf("chat %d: %q is not a digest", ch.ID, ms[0].Text)
+					}
+				}
+			})
+		})
+	}
 }

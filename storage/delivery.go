@@ -196,15 +196,11 @@ func (d *DB) ChatBacklog(ctx context.Context, chatID int64) (int, error) {
 	return n, nil
 }
 
-// MaxBacklogCount bounds the backlog ChatWithBacklog counts: past it, the
-// answer only needs to say "a storm" (the relay folds long before), and
-// counting a flood's every row on each message would cost more than the
-// message.
-const MaxBacklogCount = 10000
-
 // ChatWithBacklog returns a chat with its backlog (ChatBacklog), counted up
-// to MaxBacklogCount, in one query.
-func (d *DB) ChatWithBacklog(ctx context.Context, chatID int64) (Chat, int, error) {
+// to limit, in one query. Past limit the caller only needs to know "at
+// least that many" (a storm): counting a flood's every row on each message
+// would cost more than the message.
+func (d *DB) ChatWithBacklog(ctx context.Context, chatID int64, limit int) (Chat, int, error) {
 	var row struct {
 		Chat
 		Backlog int `db:"backlog"`
@@ -212,7 +208,7 @@ func (d *DB) ChatWithBacklog(ctx context.Context, chatID int64) (Chat, int, erro
 	err := d.db.GetContext(ctx, &row, d.q(`
 		SELECT `+chatColumns+`, (SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE chat_id = chats.id
 			AND status IN ('queued', 'processing') LIMIT ?) AS b) AS backlog
-		FROM chats WHERE id = ?`), MaxBacklogCount, chatID)
+		FROM chats WHERE id = ?`), limit, chatID)
 	if err != nil {
 		return Chat{}, 0, fmt.Errorf("storage: chat with backlog: %w", notFound(err))
 	}
@@ -508,9 +504,20 @@ func (d *DB) settleEvents(ctx context.Context, tx *sqlx.Tx, ids []string) error 
 
 // PendingDeliveries counts deliveries not yet settled: the queue's depth.
 func (d *DB) PendingDeliveries(ctx context.Context) (int, error) {
+	return d.PendingDeliveriesUpTo(ctx, 0)
+}
+
+// PendingDeliveriesUpTo counts deliveries not yet settled up to limit (0:
+// all), for a caller that only asks whether the queue is at least that deep.
+func (d *DB) PendingDeliveriesUpTo(ctx context.Context, limit int) (int, error) {
+	q := `SELECT COUNT(*) FROM deliveries WHERE status IN ('queued', 'processing')`
+	var args []any
+	if limit > 0 {
+		q = d.q(`SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE status IN ('queued', 'processing') LIMIT ?) AS p`)
+		args = append(args, limit)
+	}
 	var n int
-	err := d.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM deliveries WHERE status IN ('queued', 'processing')`)
-	if err != nil {
+	if err := d.db.GetContext(ctx, &n, q, args...); err != nil {
 		return 0, fmt.Errorf("storage: pending deliveries: %w", err)
 	}
 	return n, nil

@@ -130,6 +130,23 @@ func TestDB_Fold(t *testing.T) {
 		if n, _ := db.ChatBacklog(ctx, 100); n != 5 {
 			t.Fatalf("backlog %d, want 5", n)
 		}
+		// Counted up to a limit: a storm's count stops where the answer
+		// is known.
+		for _, c := range []struct{ limit, want int }{{3, 3}, {5, 5}, {50, 5}} {
+			chat, n, err := db.ChatWithBacklog(ctx, 100, c.limit)
+			mustDo(t, err)
+			if n != c.want || chat.ID != 100 {
+				t.Errorf("ChatWithBacklog(limit %d) = chat %d, %d; want chat 100, %d", c.limit, chat.ID, n, c.want)
+			}
+			n, err = db.PendingDeliveriesUpTo(ctx, c.limit)
+			mustDo(t, err)
+			if n != c.want {
+				t.Errorf("PendingDeliveriesUpTo(%d) = %d, want %d", c.limit, n, c.want)
+			}
+		}
+		if n, err := db.PendingDeliveries(ctx); err != nil || n != 5 {
+			t.Errorf("PendingDeliveries = %d, %v; want 5", n, err)
+		}
 		rest, err := db.ClaimChatBacklog(ctx, heads[0], time.Minute, 3)
 		mustDo(t, err)
 		if len(rest) != 3 || rest[0].ID <= heads[0].ID || rest[0].ID > rest[1].ID {
