@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/semaphore"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/herald-relay/herald/storage"
 )
@@ -40,6 +41,8 @@ type Server struct {
 	bell     *doorbell
 	extra    map[string]http.Handler
 	cache    *webhookCache
+	lookups  singleflight.Group                                              // concurrent cache misses of one token share one query
+	lookup   func(ctx context.Context, hash []byte) (storage.Webhook, error) // db.WebhookByTokenHash; tests count it
 	limits   *limits
 	inflight *semaphore.Weighted
 	metrics  *metrics
@@ -68,6 +71,7 @@ func New(db *storage.DB, cfg Config, log *slog.Logger, wake func(chats []int64))
 	return &Server{
 		db: db, cfg: cfg, log: log, bell: &doorbell{wake: wake}, extra: map[string]http.Handler{},
 		cache:    newWebhookCache(webhookCacheTTL),
+		lookup:   db.WebhookByTokenHash,
 		limits:   newLimits(cfg.RateLimit, cfg.RateWindow),
 		inflight: semaphore.NewWeighted(cfg.MaxInflightBytes),
 		metrics:  newMetrics(db),
@@ -108,14 +112,33 @@ func (s *Server) hookFor(r *http.Request, now time.Time) (wh storage.Webhook, ha
 	if wh, ok := s.cache.get(hash, now); ok {
 		return wh, hash, true, nil
 	}
-	wh, err = s.refresh(r.Context(), hash, now)
-	return wh, hash, false, err
+	// When the entry of a busy webhook expires, every request in flight
+	// misses at once: one query answers them all.
+	ctx := r.Context()
+	res := s.lookups.DoChan(string(hash[:]), func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
+		defer cancel()
+		return s.refresh(ctx, hash, now)
+	})
+	select {
+	case v := <-res:
+		if v.Err != nil {
+			return storage.Webhook{}, hash, false, v.Err
+		}
+		return v.Val.(storage.Webhook), hash, false, nil
+	case <-ctx.Done():
+		return storage.Webhook{}, hash, false, ctx.Err()
+	}
 }
+
+// lookupTimeout bounds a token lookup shared by several requests (each of
+// them stops waiting when its own request ends).
+const lookupTimeout = 10 * time.Second
 
 // refresh looks a token hash up in the database and caches the answer.
 func (s *Server) refresh(ctx context.Context, hash [32]byte, now time.Time) (storage.Webhook, error) {
 	s.cache.forget(hash)
-	wh, err := s.db.WebhookByTokenHash(ctx, hash[:])
+	wh, err := s.lookup(ctx, hash[:])
 	if err != nil {
 		return storage.Webhook{}, err
 	}
