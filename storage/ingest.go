@@ -428,15 +428,23 @@ func (d *DB) lookupKey(ctx context.Context, q querier, r *insertReq) error {
 // pgInsertBatch is insertBatchPostgres's statement. Its text is the same
 // for every batch — the events come as arrays — so it is prepared once per
 // connection and PostgreSQL plans it once, not per batch (planning a
-// statement like this costs more than running it).
+// statement like this costs more than running it). The webhooks it stores
+// events for are locked once per batch (w), where a foreign key would
+// check them once per event, and the deliveries are of the events it
+// inserts: the two foreign keys that did this row by row are gone
+// (migration 00010), their cascades kept by triggers.
 const pgInsertBatch = `
 	WITH v AS (
 		SELECT a.id, a.webhook_id, a.content_type, a.headers, substring($7::bytea FROM a.off::int FOR a.len::int) AS body,
 			a.key, a.guard, a.token_hash, a.secret, a.ord, a.target
 		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $8::text[], $9::bool[], $10::bytea[], $11::text[], $15::bigint[])
 			WITH ORDINALITY AS a (id, webhook_id, content_type, headers, off, len, key, guard, token_hash, secret, target, ord)),
+	w AS ( -- each webhook of the batch, locked once against its deletion (migration 00010)
+		SELECT w.id, w.owner_id, w.token_hash, w.secret FROM webhooks w
+		WHERE w.id IN (SELECT DISTINCT v.webhook_id FROM v)
+		FOR KEY SHARE OF w),
 	ok AS (
-		SELECT v.* FROM v JOIN webhooks w ON w.id = v.webhook_id JOIN users u ON u.id = w.owner_id
+		SELECT v.* FROM v JOIN w ON w.id = v.webhook_id JOIN users u ON u.id = w.owner_id
 		WHERE (NOT v.guard OR (NOT u.banned AND w.token_hash = v.token_hash AND w.secret = v.secret))
 			AND (v.target = 0 OR EXISTS (SELECT 1 FROM subscriptions s JOIN chats c ON c.id = s.chat_id -- WithTarget: a subscribed, reachable chat
 				WHERE s.webhook_id = v.webhook_id AND s.chat_id = v.target AND c.active))),

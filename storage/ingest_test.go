@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -298,6 +299,58 @@ func TestDB_InsertEventQueuedTo(t *testing.T) {
 		mustDo(t, err)
 		if len(e.QueuedTo) != 0 {
 			t.Errorf("all muted: QueuedTo = %v, want none", e.QueuedTo)
+		}
+	})
+}
+
+// TestDB_InsertEventRacingDelete: a webhook deleted while its events are
+// being stored takes every event it accepted with it, deliveries included;
+// an insert that lost the race fails with ErrNotFound. None is left behind
+// for a webhook that no longer exists (PostgreSQL checks this with a lock
+// per batch, not a foreign key per row: migration 00010).
+func TestDB_InsertEventRacingDelete(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		for round := range 5 {
+			f := setup(t, databaseURL)
+			var mu sync.Mutex
+			var accepted []string
+			var stored atomic.Int32
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						e := storage.Event{WebhookID: f.wh.ID, ContentType: "application/json", Headers: `{}`, Body: []byte(`{"a":1}`)}
+						_, err := f.db.InsertEvent(ctx, &e, storage.IfWebhook(f.wh))
+						if errors.Is(err, storage.ErrNotFound) {
+							return
+						}
+						if err != nil {
+							t.Errorf("insert: %v", err)
+							return
+						}
+						stored.Add(1)
+						mu.Lock()
+						accepted = append(accepted, e.ID)
+						mu.Unlock()
+					}
+				}()
+			}
+			for stored.Load() < 40 {
+				time.Sleep(time.Millisecond)
+			}
+			mustDo(t, f.db.DeleteWebhook(ctx, f.wh.ID))
+			wg.Wait()
+			for _, id := range accepted {
+				if ev, err := f.db.EventByID(ctx, f.wh.ID, id); !errors.Is(err, storage.ErrNotFound) {
+					t.Fatalf("round %d: event %s outlived its webhook: %+v, %v", round, id, ev.Status, err)
+				}
+				if ds, err := f.db.DeliveriesOfEvent(ctx, id); err != nil || len(ds) != 0 {
+					t.Fatalf("round %d: event %s's deliveries outlived its webhook: %+v, %v", round, id, ds, err)
+				}
+			}
 		}
 	})
 }

@@ -177,6 +177,9 @@ func TestDB_Webhooks(t *testing.T) {
 			if _, err := db.EventByID(ctx, f.wh.ID, e.ID); !errors.Is(err, storage.ErrNotFound) {
 				t.Fatalf("deleted webhook's event: got %v, want ErrNotFound", err)
 			}
+			if ds, err := db.DeliveriesOfEvent(ctx, e.ID); err != nil || len(ds) != 0 {
+				t.Fatalf("deleted webhook's deliveries: %+v, %v; want none", ds, err)
+			}
 			if err := db.DeleteWebhook(ctx, f.wh.ID); !errors.Is(err, storage.ErrNotFound) {
 				t.Fatalf("second delete: got %v, want ErrNotFound", err)
 			}
