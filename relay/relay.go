@@ -116,7 +116,9 @@ type Relay struct {
 	sf     singleflight.Group
 
 	noticesDue chan struct{} // a notice was queued by this process
-	holds      holds         // chats a claim can take nothing from now (WakeFor)
+	noticesMu  sync.Mutex
+	notices    map[int64]bool // notices this process's workers are sending (renew)
+	holds      holds          // chats a claim can take nothing from now (WakeFor)
 
 	depthMu sync.Mutex
 	depth   int       // the queue's depth, for folding decisions
@@ -257,7 +259,11 @@ func (r *Relay) Run(ctx context.Context) error {
 			}
 			checkNotices = err != nil || len(notices) == free
 			for _, n := range notices {
-				start(0, func(ctx context.Context) { r.processNotice(ctx, n) })
+				r.noticeInFlight(n.ID, true)
+				start(0, func(ctx context.Context) {
+					defer r.noticeInFlight(n.ID, false)
+					r.processNotice(ctx, n)
+				})
 			}
 		}
 		if len(claimed) > 0 && len(claimed) == asked {
@@ -300,13 +306,38 @@ func (r *Relay) renew(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		// Only what a worker is sending now: a delivery whose worker
-		// could not record its outcome (the database was away) must see
+		// Only what a worker is sending now: a delivery or notice whose
+		// worker could not record its outcome (the database was away) must see
 		// its lease run out and be claimed again, not be kept forever.
-		if _, err := r.db.RenewChatLeases(ctx, r.owner, r.cfg.Lease, r.holds.inFlightChats()); err != nil && ctx.Err() == nil {
+		if _, err := r.db.RenewChatLeases(ctx, r.owner, r.cfg.Lease, r.holds.inFlightChats(), r.noticesInFlight()); err != nil && ctx.Err() == nil {
 			r.log.Warn("renew leases", "error", err)
 		}
 	}
+}
+
+// noticeInFlight notes that a worker took (on) or finished (off) notice id.
+func (r *Relay) noticeInFlight(id int64, on bool) {
+	r.noticesMu.Lock()
+	defer r.noticesMu.Unlock()
+	if r.notices == nil {
+		r.notices = map[int64]bool{}
+	}
+	if on {
+		r.notices[id] = true
+	} else {
+		delete(r.notices, id)
+	}
+}
+
+// noticesInFlight lists the notices this process's workers are sending.
+func (r *Relay) noticesInFlight() []int64 {
+	r.noticesMu.Lock()
+	defer r.noticesMu.Unlock()
+	ids := make([]int64, 0, len(r.notices))
+	for id := range r.notices {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // process delivers one event to one chat, or, when the chat's backlog is a

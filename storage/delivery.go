@@ -137,19 +137,22 @@ func (d *DB) ClaimChatBacklog(ctx context.Context, head Delivery, lease time.Dur
 // many rows it holds. A worker renews while it works, so leases can be
 // short: what a crashed process held is claimable again within one lease.
 func (d *DB) RenewLeases(ctx context.Context, owner string, lease time.Duration) (int, error) {
-	return d.renewLeases(ctx, owner, lease, nil, true)
+	return d.renewLeases(ctx, owner, lease, nil)
 }
 
-// RenewChatLeases is RenewLeases for the deliveries of chats only (the
-// chats owner's workers are sending to; notices are renewed all the same).
-// A delivery whose worker ended without recording its outcome (the
-// database was unreachable then) is not kept alive by a live process: its
-// lease runs out and it is claimed again.
-func (d *DB) RenewChatLeases(ctx context.Context, owner string, lease time.Duration, chats []int64) (int, error) {
-	return d.renewLeases(ctx, owner, lease, chats, false)
+// RenewChatLeases is RenewLeases for the deliveries of chats and the
+// notices only: those owner's workers are working on. A delivery or notice
+// whose worker ended without recording its outcome (the database was
+// unreachable then) is not kept alive by a live process: its lease runs
+// out and it is claimed again.
+func (d *DB) RenewChatLeases(ctx context.Context, owner string, lease time.Duration, chats, notices []int64) (int, error) {
+	return d.renewLeases(ctx, owner, lease, map[string][]int64{"deliveries": chats, "notices": notices})
 }
 
-func (d *DB) renewLeases(ctx context.Context, owner string, lease time.Duration, chats []int64, allChats bool) (int, error) {
+// renewLeases renews owner's leases in deliveries and notices; only is nil
+// (all of them) or names, by table, the column values (chat_id of
+// deliveries, id of notices) whose leases to renew.
+func (d *DB) renewLeases(ctx context.Context, owner string, lease time.Duration, only map[string][]int64) (int, error) {
 	defer d.writeLock()()
 	until := d.Now().Add(lease)
 	// On PostgreSQL, rows locked by a transaction finishing them are
@@ -160,17 +163,18 @@ func (d *DB) renewLeases(ctx context.Context, owner string, lease time.Duration,
 		lock = "FOR UPDATE SKIP LOCKED"
 	}
 	var total int64
-	for _, table := range []string{"deliveries", "notices"} {
-		q, args := `UPDATE `+table+` SET lease_until = ? WHERE id IN (
-			SELECT id FROM `+table+` WHERE lease_owner = ? AND status = ? ORDER BY id `+lock+`)`, []any{until, owner, StatusProcessing}
-		if table == "deliveries" && !allChats {
-			if len(chats) == 0 {
+	for _, t := range []struct{ table, column string }{{"deliveries", "chat_id"}, {"notices", "id"}} {
+		q, args := `UPDATE `+t.table+` SET lease_until = ? WHERE id IN (
+			SELECT id FROM `+t.table+` WHERE lease_owner = ? AND status = ? ORDER BY id `+lock+`)`, []any{until, owner, StatusProcessing}
+		if only != nil {
+			in := only[t.table]
+			if len(in) == 0 {
 				continue
 			}
 			var err error
-			q, args, err = sqlx.In(`UPDATE deliveries SET lease_until = ? WHERE id IN (
-				SELECT id FROM deliveries WHERE lease_owner = ? AND status = ? AND chat_id IN (?) ORDER BY id `+lock+`)`,
-				until, owner, StatusProcessing, chats)
+			q, args, err = sqlx.In(`UPDATE `+t.table+` SET lease_until = ? WHERE id IN (
+				SELECT id FROM `+t.table+` WHERE lease_owner = ? AND status = ? AND `+t.column+` IN (?) ORDER BY id `+lock+`)`,
+				until, owner, StatusProcessing, in)
 			if err != nil {
 				return 0, fmt.Errorf("storage: renew leases: %w", err)
 			}

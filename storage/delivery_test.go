@@ -226,7 +226,7 @@ func TestDB_RenewChatLeases(t *testing.T) {
 			t.Fatalf("claimed %d", len(ds))
 		}
 		clk.Advance(8 * time.Second)
-		if n, err := db.RenewChatLeases(ctx, "a", 10*time.Second, []int64{ds[0].ChatID}); err != nil || n != 1 {
+		if n, err := db.RenewChatLeases(ctx, "a", 10*time.Second, []int64{ds[0].ChatID}, nil); err != nil || n != 1 {
 			t.Fatalf("renewing the chat in flight: %d, %v; want 1", n, err)
 		}
 		clk.Advance(8 * time.Second)
@@ -235,7 +235,7 @@ func TestDB_RenewChatLeases(t *testing.T) {
 		}
 		// Its worker is gone: the chat is no longer named.
 		for range 2 {
-			n, err := db.RenewChatLeases(ctx, "a", 10*time.Second, nil)
+			n, err := db.RenewChatLeases(ctx, "a", 10*time.Second, nil, nil)
 			mustDo(t, err)
 			if n != 0 {
 				t.Fatalf("renewed %d rows of a chat not in flight", n)
@@ -246,6 +246,58 @@ func TestDB_RenewChatLeases(t *testing.T) {
 		mustDo(t, err)
 		if len(got) != 1 {
 			t.Fatal("a delivery no worker holds was not claimed again")
+		}
+	})
+}
+
+// TestDB_RenewNoticeLeases: notices, like deliveries, are renewed only
+// while named (a worker is sending them): one whose worker ended without
+// recording its outcome is claimed again when its lease runs out.
+func TestDB_RenewNoticeLeases(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		clk := newClock()
+		f := setup(t, databaseURL, storage.WithClock(clk.Now))
+		db := f.db
+		_, err := db.EnsureChat(ctx, storage.Chat{ID: -500, Type: "group", Title: "Ops", Language: "en"})
+		mustDo(t, err)
+		_, err = db.Subscribe(ctx, f.wh.ID, -500, 100)
+		mustDo(t, err)
+		insert(t, db, f.wh.ID)
+		ds, err := db.ClaimDeliveries(ctx, "w", time.Hour, 10)
+		mustDo(t, err)
+		for _, d := range ds {
+			if d.ChatID == -500 {
+				_, err := db.StopChat(ctx, d, "chat unreachable", "kicked")
+				mustDo(t, err)
+			}
+		}
+		ns, err := db.ClaimNotices(ctx, "a", 10*time.Second, 10)
+		mustDo(t, err)
+		if len(ns) != 1 {
+			t.Fatalf("claimed %d notices, want the owner's one", len(ns))
+		}
+		clk.Advance(8 * time.Second)
+		if n, err := db.RenewChatLeases(ctx, "a", 10*time.Second, nil, []int64{ns[0].ID}); err != nil || n != 1 {
+			t.Fatalf("renewing the notice in flight: %d, %v; want 1", n, err)
+		}
+		clk.Advance(8 * time.Second)
+		if got, _ := db.ClaimNotices(ctx, "b", 10*time.Second, 10); len(got) != 0 {
+			t.Fatal("a renewed notice lease was taken over")
+		}
+		// Its worker is gone: the notice is no longer named.
+		for range 2 {
+			n, err := db.RenewChatLeases(ctx, "a", 10*time.Second, nil, nil)
+			mustDo(t, err)
+			if n != 0 {
+				t.Fatalf("renewed %d rows with nothing in flight", n)
+			}
+			clk.Advance(2 * time.Second)
+		}
+		got, err := db.ClaimNotices(ctx, "b", 10*time.Second, 10)
+		mustDo(t, err)
+		if len(got) != 1 || got[0].ID != ns[0].ID {
+			t.Fatalf("claimed %+v, want the notice no worker holds again", got)
 		}
 	})
 }
