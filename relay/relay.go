@@ -309,7 +309,7 @@ func (r *Relay) renew(ctx context.Context) {
 		// Only what a worker is sending now: a delivery or notice whose
 		// worker could not record its outcome (the database was away) must see
 		// its lease run out and be claimed again, not be kept forever.
-		if _, err := r.db.RenewChatLeases(ctx, r.owner, r.cfg.Lease, r.holds.inFlightChats(), r.noticesInFlight()); err != nil && ctx.Err() == nil {
+		if _, err := r.db.RenewLeases(ctx, r.owner, r.cfg.Lease, r.holds.inFlightChats(), r.noticesInFlight()); err != nil && ctx.Err() == nil {
 			r.log.Warn("renew leases", "error", err)
 		}
 	}

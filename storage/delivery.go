@@ -133,26 +133,15 @@ func (d *DB) ClaimChatBacklog(ctx context.Context, head Delivery, lease time.Dur
 	return out, nil
 }
 
-// RenewLeases extends every lease owner holds to now+lease and reports how
-// many rows it holds. A worker renews while it works, so leases can be
-// short: what a crashed process held is claimable again within one lease.
-func (d *DB) RenewLeases(ctx context.Context, owner string, lease time.Duration) (int, error) {
-	return d.renewLeases(ctx, owner, lease, nil)
-}
-
-// RenewChatLeases is RenewLeases for the deliveries of chats and the
-// notices only: those owner's workers are working on. A delivery or notice
-// whose worker ended without recording its outcome (the database was
-// unreachable then) is not kept alive by a live process: its lease runs
-// out and it is claimed again.
-func (d *DB) RenewChatLeases(ctx context.Context, owner string, lease time.Duration, chats, notices []int64) (int, error) {
-	return d.renewLeases(ctx, owner, lease, map[string][]int64{"deliveries": chats, "notices": notices})
-}
-
-// renewLeases renews owner's leases in deliveries and notices; only is nil
-// (all of them) or names, by table, the column values (chat_id of
-// deliveries, id of notices) whose leases to renew.
-func (d *DB) renewLeases(ctx context.Context, owner string, lease time.Duration, only map[string][]int64) (int, error) {
+// RenewLeases extends to now+lease the leases owner holds on the
+// deliveries of chats and on notices (those its workers are sending now)
+// and reports how many rows it renewed. A worker's lease is renewed while
+// it works, so leases can be short: what a crashed process held is
+// claimable again within one lease. A delivery or notice whose worker
+// ended without recording its outcome (the database was unreachable then)
+// is not kept alive by a live process: its lease runs out and it is
+// claimed again.
+func (d *DB) RenewLeases(ctx context.Context, owner string, lease time.Duration, chats, notices []int64) (int, error) {
 	defer d.writeLock()()
 	until := d.Now().Add(lease)
 	// On PostgreSQL, rows locked by a transaction finishing them are
@@ -163,21 +152,18 @@ func (d *DB) renewLeases(ctx context.Context, owner string, lease time.Duration,
 		lock = "FOR UPDATE SKIP LOCKED"
 	}
 	var total int64
-	for _, t := range []struct{ table, column string }{{"deliveries", "chat_id"}, {"notices", "id"}} {
-		q, args := `UPDATE `+t.table+` SET lease_until = ? WHERE id IN (
-			SELECT id FROM `+t.table+` WHERE lease_owner = ? AND status = ? ORDER BY id `+lock+`)`, []any{until, owner, StatusProcessing}
-		if only != nil {
-			in := only[t.table]
-			if len(in) == 0 {
-				continue
-			}
-			var err error
-			q, args, err = sqlx.In(`UPDATE `+t.table+` SET lease_until = ? WHERE id IN (
-				SELECT id FROM `+t.table+` WHERE lease_owner = ? AND status = ? AND `+t.column+` IN (?) ORDER BY id `+lock+`)`,
-				until, owner, StatusProcessing, in)
-			if err != nil {
-				return 0, fmt.Errorf("storage: renew leases: %w", err)
-			}
+	for _, t := range []struct {
+		table, column string
+		in            []int64
+	}{{"deliveries", "chat_id", chats}, {"notices", "id", notices}} {
+		if len(t.in) == 0 {
+			continue
+		}
+		q, args, err := sqlx.In(`UPDATE `+t.table+` SET lease_until = ? WHERE id IN (
+			SELECT id FROM `+t.table+` WHERE lease_owner = ? AND status = ? AND `+t.column+` IN (?) ORDER BY id `+lock+`)`,
+			until, owner, StatusProcessing, t.in)
+		if err != nil {
+			return 0, fmt.Errorf("storage: renew leases: %w", err)
 		}
 		res, err := d.db.ExecContext(ctx, d.q(q), args...)
 		if err != nil {

@@ -189,7 +189,7 @@ func TestDB_RenewLeases(t *testing.T) {
 		mustDo(t, err)
 		for range 3 {
 			clk.Advance(8 * time.Second)
-			n, err := db.RenewLeases(ctx, "a", 10*time.Second)
+			n, err := db.RenewLeases(ctx, "a", 10*time.Second, []int64{ds[0].ChatID}, nil)
 			mustDo(t, err)
 			if n != 1 {
 				t.Fatalf("renewed %d", n)
@@ -225,28 +225,23 @@ func TestDB_RenewChatLeases(t *testing.T) {
 		if len(ds) != 1 {
 			t.Fatalf("claimed %d", len(ds))
 		}
-		clk.Advance(8 * time.Second)
-		if n, err := db.RenewChatLeases(ctx, "a", 10*time.Second, []int64{ds[0].ChatID}, nil); err != nil || n != 1 {
-			t.Fatalf("renewing the chat in flight: %d, %v; want 1", n, err)
-		}
-		clk.Advance(8 * time.Second)
-		if got, _ := db.ClaimDeliveries(ctx, "b", 10*time.Second, 1); len(got) != 0 {
-			t.Fatal("a renewed lease was taken over")
-		}
-		// Its worker is gone: the chat is no longer named.
-		for range 2 {
-			n, err := db.RenewChatLeases(ctx, "a", 10*time.Second, nil, nil)
-			mustDo(t, err)
-			if n != 0 {
-				t.Fatalf("renewed %d rows of a chat not in flight", n)
-			}
-			clk.Advance(2 * time.Second)
-		}
-		got, err := db.ClaimDeliveries(ctx, "b", 10*time.Second, 1)
-		mustDo(t, err)
-		if len(got) != 1 {
-			t.Fatal("a delivery no worker holds was not claimed again")
-		}
+		renewedWhileNamed(t, clk, ds[0].ID,
+			func(named bool) (int, error) {
+				var chats []int64
+				if named {
+					chats = []int64{ds[0].ChatID}
+				}
+				return db.RenewLeases(ctx, "a", 10*time.Second, chats, nil)
+			},
+			func() []int64 {
+				got, err := db.ClaimDeliveries(ctx, "b", 10*time.Second, 1)
+				mustDo(t, err)
+				var ids []int64
+				for _, d := range got {
+					ids = append(ids, d.ID)
+				}
+				return ids
+			})
 	})
 }
 
@@ -277,29 +272,52 @@ func TestDB_RenewNoticeLeases(t *testing.T) {
 		if len(ns) != 1 {
 			t.Fatalf("claimed %d notices, want the owner's one", len(ns))
 		}
-		clk.Advance(8 * time.Second)
-		if n, err := db.RenewChatLeases(ctx, "a", 10*time.Second, nil, []int64{ns[0].ID}); err != nil || n != 1 {
-			t.Fatalf("renewing the notice in flight: %d, %v; want 1", n, err)
-		}
-		clk.Advance(8 * time.Second)
-		if got, _ := db.ClaimNotices(ctx, "b", 10*time.Second, 10); len(got) != 0 {
-			t.Fatal("a renewed notice lease was taken over")
-		}
-		// Its worker is gone: the notice is no longer named.
-		for range 2 {
-			n, err := db.RenewChatLeases(ctx, "a", 10*time.Second, nil, nil)
-			mustDo(t, err)
-			if n != 0 {
-				t.Fatalf("renewed %d rows with nothing in flight", n)
-			}
-			clk.Advance(2 * time.Second)
-		}
-		got, err := db.ClaimNotices(ctx, "b", 10*time.Second, 10)
-		mustDo(t, err)
-		if len(got) != 1 || got[0].ID != ns[0].ID {
-			t.Fatalf("claimed %+v, want the notice no worker holds again", got)
-		}
+		renewedWhileNamed(t, clk, ns[0].ID,
+			func(named bool) (int, error) {
+				var notices []int64
+				if named {
+					notices = []int64{ns[0].ID}
+				}
+				return db.RenewLeases(ctx, "a", 10*time.Second, nil, notices)
+			},
+			func() []int64 {
+				got, err := db.ClaimNotices(ctx, "b", 10*time.Second, 10)
+				mustDo(t, err)
+				var ids []int64
+				for _, n := range got {
+					ids = append(ids, n.ID)
+				}
+				return ids
+			})
 	})
+}
+
+// renewedWhileNamed checks the lease of row id, held for 10 s: renew(true)
+// names it and renews it, so another owner's claim (claim, returning the
+// ids it took) takes nothing; once its worker is gone, renew(false) renews
+// nothing and the row is claimed again when its lease runs out.
+func renewedWhileNamed(t *testing.T, clk *clock, id int64, renew func(named bool) (int, error), claim func() []int64) {
+	t.Helper()
+	clk.Advance(8 * time.Second)
+	if n, err := renew(true); err != nil || n != 1 {
+		t.Fatalf("renewing the row in flight: %d, %v; want 1", n, err)
+	}
+	clk.Advance(8 * time.Second)
+	if got := claim(); len(got) != 0 {
+		t.Fatal("a renewed lease was taken over")
+	}
+	// Its worker is gone: the row is no longer named.
+	for range 2 {
+		n, err := renew(false)
+		mustDo(t, err)
+		if n != 0 {
+			t.Fatalf("renewed %d rows with nothing in flight", n)
+		}
+		clk.Advance(2 * time.Second)
+	}
+	if got := claim(); len(got) != 1 || got[0] != id {
+		t.Fatalf("claimed %v, want %d, which no worker holds, again", got, id)
+	}
 }
 
 // TestDB_StopChat: a chat Telegram says is gone stops with every delivery

@@ -126,9 +126,7 @@ type batcher struct {
 // the same CPU and the same rightmost index pages, and make batches half
 // as large (bench/ingest.sh, 4 interleaved rounds: 0.96× pgsrv's req/s
 // with one writer, 0.78× with two; docs/benchmarks.md).
-func (d *DB) maxWriters() int {
-	return 1
-}
+const maxWriters = 1
 
 // InsertEvent stores an event and queues one delivery per subscribed,
 // reachable chat, in one transaction: when it returns nil the event is
@@ -145,7 +143,7 @@ func (d *DB) InsertEvent(ctx context.Context, e *Event, opts ...InsertOption) (i
 	b := &d.ingest
 	b.mu.Lock()
 	b.queue = append(b.queue, r)
-	if b.writers < d.maxWriters() {
+	if b.writers < maxWriters {
 		b.writers++
 		go d.writeBatches()
 	}
