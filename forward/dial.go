@@ -60,7 +60,12 @@ func newGuard(allowPrivate bool) guard {
 
 // check refuses an address forwarding must not reach.
 func (g guard) check(ip netip.Addr) error {
-	plain := ip.Unmap()
+	// An IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 address: Go
+	// answers names from the hosts file in that form, and the ssrf
+	// package refuses the whole ::ffff:0:0/96 range, public addresses
+	// included. Judge the IPv4 address itself.
+	ip = ip.Unmap()
+	plain := ip
 	if ssrf.IPv6NAT64Prefix.Contains(plain) {
 		// 64:ff9b::a.b.c.d reaches a.b.c.d through a NAT64 gateway.
 		b := plain.As16()

@@ -51,6 +51,7 @@ func TestGuard(t *testing.T) {
 		{"tcp6", "[::ffff:169.254.169.254]:80", true, true},
 		{"tcp6", "[64:ff9b::a9fe:a9fe]:80", true, true}, // NAT64 of 169.254.169.254
 		{"tcp4", "93.184.216.34:443", false, false},
+		{"tcp6", "[::ffff:93.184.216.34]:443", false, false}, // IPv4-mapped: the IPv4 address it is
 		{"tcp4", "8.8.8.8:8443", false, false},
 		{"tcp4", "172.32.0.1:443", false, false}, // just outside 172.16/12
 		{"tcp4", "100.128.0.1:80", false, false}, // just outside 100.64/10
@@ -87,6 +88,11 @@ func TestCheckURL(t *testing.T) {
 		"internal.example": {netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("fd00::5")},
 		"mixed.example":    {netip.MustParseAddr("10.0.0.5"), netip.MustParseAddr("93.184.216.34")},
 		"metadata.example": {netip.MustParseAddr("169.254.169.254")},
+		// Go answers a name from the hosts file with IPv4 addresses in
+		// their IPv4-mapped IPv6 form.
+		"hosts.example":          {netip.MustParseAddr("::ffff:93.184.216.34")},
+		"hosts-private.example":  {netip.MustParseAddr("::ffff:10.0.0.5")},
+		"hosts-metadata.example": {netip.MustParseAddr("::ffff:169.254.169.254")},
 	}
 	lookup := func(ctx context.Context, host string) ([]netip.Addr, error) {
 		if a, ok := resolver[host]; ok {
@@ -120,6 +126,9 @@ func TestCheckURL(t *testing.T) {
 		{raw: "http://internal.example/", reason: forward.ReasonPrivate, wantLx: "http://internal.example/"},
 		{raw: "http://169.254.169.254/latest/meta-data/", reason: forward.ReasonPrivate, laxReason: forward.ReasonPrivate},
 		{raw: "http://metadata.example/", reason: forward.ReasonPrivate, laxReason: forward.ReasonPrivate},
+		{raw: "https://hosts.example/in", want: "https://hosts.example/in"},
+		{raw: "http://hosts-private.example/", reason: forward.ReasonPrivate, wantLx: "http://hosts-private.example/"},
+		{raw: "http://hosts-metadata.example/", reason: forward.ReasonPrivate, laxReason: forward.ReasonPrivate},
 	}
 	ctx := context.Background()
 	for _, tt := range tests {
