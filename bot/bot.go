@@ -133,7 +133,8 @@ func redact(s, token string) string {
 
 // Run introduces the bot to Telegram (getMe, the command menu, polling mode)
 // and handles updates until ctx ends. Telegram being unreachable at start is
-// waited out, not fatal: the HTTP side keeps accepting events meanwhile.
+// waited out, not fatal: the HTTP side keeps accepting events meanwhile. A
+// token Telegram refuses ends Run with an error at once.
 func (b *Bot) Run(ctx context.Context) error {
 	if err := b.introduce(ctx); err != nil {
 		return err
@@ -173,8 +174,8 @@ func (b *Bot) introduce(ctx context.Context) error {
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, tg.ErrorUnauthorized) {
-			return fmt.Errorf("bot: Telegram refused TELEGRAM_BOT_TOKEN: %w", err)
+		if errors.Is(err, errWrongToken) || errors.Is(err, tg.ErrorUnauthorized) {
+			return fmt.Errorf("bot: Telegram refused TELEGRAM_BOT_TOKEN: the token is wrong or revoked (copy it again from @BotFather): %w", err)
 		}
 		b.log.Warn("telegram unreachable, retrying", "error", redact(err.Error(), b.cfg.Token), "in", wait)
 		select {
@@ -185,10 +186,21 @@ func (b *Bot) introduce(ctx context.Context) error {
 	}
 }
 
+// errWrongToken is a getMe that Telegram answered as it answers a token
+// that is not a bot's.
+var errWrongToken = errors.New("getMe refused")
+
 func (b *Bot) setup(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	me, err := b.tg.GetMe(ctx)
+	// Telegram answers 401 Unauthorized to a token it cannot match and 404
+	// Not Found to one its front cannot route (a mistyped or truncated
+	// token): waiting cures neither. A 404 from a later call is not read as
+	// the token's fault: getMe has just accepted it.
+	if errors.Is(err, tg.ErrorUnauthorized) || errors.Is(err, tg.ErrorNotFound) {
+		return fmt.Errorf("%w: %w", errWrongToken, err)
+	}
 	if err != nil {
 		return fmt.Errorf("getMe: %w", err)
 	}
