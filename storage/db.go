@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +57,8 @@ type DB struct {
 	ingest batcher // InsertEvent's group commit (ingest.go)
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared, by query (prepared)
+	path   string               // SQLite: the database file, absolute
+	ready  readiness            // Ready's cached verdict (ready.go)
 }
 
 // Option configures Open.
@@ -68,6 +71,7 @@ func WithClock(now func() time.Time) Option { return func(d *DB) { d.now = now }
 // It does not migrate; call Migrate.
 func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 	d := &DB{now: time.Now}
+	d.ready.ttl, d.ready.check = readyTTL, d.checkReady
 	for _, o := range opts {
 		o(d)
 	}
@@ -85,8 +89,18 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 		d.db.SetConnMaxIdleTime(5 * time.Minute)
 	case strings.HasPrefix(rawURL, "sqlite:"):
 		d.dialect = SQLite
-		dsn, err := sqliteDSN(strings.TrimPrefix(rawURL, "sqlite:"))
+		path := strings.TrimPrefix(rawURL, "sqlite:")
+		dsn, err := sqliteDSN(path)
 		if err != nil {
+			return nil, err
+		}
+		if d.path, err = filepath.Abs(path); err != nil {
+			return nil, fmt.Errorf("storage: sqlite path: %w", err)
+		}
+		// A database that cannot be written stays so: say why now (a
+		// *PathError), where SQLite would say "unable to open database
+		// file (14)", or open a read-only file and fail at the first write.
+		if err := checkSQLitePath(d.path); err != nil {
 			return nil, err
 		}
 		d.db, err = sqlx.Open("sqlite", dsn)
@@ -211,27 +225,9 @@ func (d *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	defer d.forgetReadiness()
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("storage: migrate: %w", err)
-	}
-	return nil
-}
-
-// Ready reports whether the database answers and every migration is applied.
-func (d *DB) Ready(ctx context.Context) error {
-	if err := d.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("storage: ping: %w", err)
-	}
-	p, err := d.migrationProvider()
-	if err != nil {
-		return err
-	}
-	pending, err := p.HasPending(ctx)
-	if err != nil {
-		return fmt.Errorf("storage: migration status: %w", err)
-	}
-	if pending {
-		return errors.New("storage: migrations pending")
 	}
 	return nil
 }

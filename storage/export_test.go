@@ -1,5 +1,11 @@
 package storage
 
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
+
 // InsertBatch stores events as one batch, as InsertEvent's writers do with
 // whatever is waiting, and returns each event's outcome.
 func InsertBatch(d *DB, events []*Event) []error {
@@ -13,4 +19,29 @@ func InsertBatch(d *DB, events []*Event) []error {
 		errs[i] = r.err
 	}
 	return errs
+}
+
+// SetReadyTTL sets how long Ready's verdict is reused, and forgets it.
+func SetReadyTTL(d *DB, ttl time.Duration) {
+	d.ready.mu.Lock()
+	defer d.ready.mu.Unlock()
+	d.ready.ttl, d.ready.at = ttl, time.Time{}
+}
+
+// CountReadyChecks counts the checks Ready runs from now on.
+func CountReadyChecks(d *DB) *atomic.Int32 {
+	n := &atomic.Int32{}
+	check := d.ready.check
+	d.ready.check = func(ctx context.Context) error {
+		n.Add(1)
+		return check(ctx)
+	}
+	return n
+}
+
+// Checkpoint copies an SQLite database's write-ahead log into the
+// database, so that the next write starts the log over.
+func Checkpoint(ctx context.Context, d *DB) error {
+	var busy, frames, copied int
+	return d.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
 }

@@ -154,13 +154,16 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// handleReadyz answers 200 when an event could be stored now: the
+// database answers, is migrated and takes writes (storage.DB.Ready, which
+// reuses its verdict for a second, so probes stay cheap).
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.db.Ready(ctx); err != nil {
 		s.log.Warn("not ready", "error", err)
 		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, "database unavailable or not migrated")
+		writeError(w, http.StatusServiceUnavailable, "database unavailable, not migrated or not writable")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
