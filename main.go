@@ -82,14 +82,17 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 }
 
 // openDB connects, waiting up to a minute for a database that is still
-// starting (as in a compose file), and migrates.
+// starting (as in a compose file), and migrates. An SQLite path that
+// cannot be written (a *storage.PathError: a missing directory, no
+// permission, a read-only file system) is not waited for: it stays so.
 func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*storage.DB, error) {
 	var db *storage.DB
 	var err error
+	var pathErr *storage.PathError
 	deadline := time.Now().Add(time.Minute)
 	for {
 		db, err = storage.Open(ctx, cfg.DatabaseURL)
-		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+		if err == nil || errors.As(err, &pathErr) || time.Now().After(deadline) || ctx.Err() != nil {
 			break
 		}
 		log.Warn("database not reachable yet, retrying", "error", err)
