@@ -142,8 +142,9 @@ func sqliteDSN(path string) (string, error) {
 // Dialect reports the backend in use.
 func (d *DB) Dialect() Dialect { return d.dialect }
 
-// Close closes the pool.
+// Close closes the pool; Ready fails from then on.
 func (d *DB) Close() error {
+	defer d.forgetReadiness()
 	d.stmtMu.Lock()
 	for _, s := range d.stmts {
 		s.Close()

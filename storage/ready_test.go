@@ -137,7 +137,7 @@ func TestDB_Ready(t *testing.T) {
 }
 
 // TestDB_ReadyCache: probes arriving together, or within a second, share
-// one check; migrating forgets the verdict.
+// one check; migrating or closing forgets the verdict.
 func TestDB_ReadyCache(t *testing.T) {
 	ctx := context.Background()
 	db := storagetest.Open(t, storagetest.SQLiteURL(t))
@@ -163,6 +163,17 @@ func TestDB_ReadyCache(t *testing.T) {
 	if got, want := checks.Load(), int32(2); got != want {
 		t.Fatalf("checks after Migrate: %d, want %d", got, want)
 	}
+	t.Run("Closed", func(t *testing.T) {
+		db, err := storage.Open(ctx, storagetest.SQLiteURL(t))
+		mustDo(t, err)
+		mustDo(t, db.Migrate(ctx))
+		storage.SetReadyTTL(db, time.Hour)
+		mustDo(t, db.Ready(ctx))
+		db.Close()
+		if err := db.Ready(ctx); err == nil {
+			t.Fatal("Ready after Close: nil, want an error")
+		}
+	})
 	t.Run("Canceled", func(t *testing.T) {
 		storage.SetReadyTTL(db, 0)
 		cctx, cancel := context.WithCancel(ctx)
