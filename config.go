@@ -39,6 +39,9 @@ type Config struct {
 // one-line explanation (SPEC §2).
 var errNoToken = errors.New("TELEGRAM_BOT_TOKEN is missing or malformed: create a bot with @BotFather in Telegram (/newbot) and set TELEGRAM_BOT_TOKEN=<the token it gives, like 123456789:AA…>")
 
+// defaultTelegramAPIURL is Telegram's own Bot API server.
+const defaultTelegramAPIURL = "https://api.telegram.org"
+
 var tokenRE = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,}$`)
 
 // parseConfig reads and validates every variable; a bad value is refused
@@ -57,7 +60,7 @@ func parseConfig(getenv func(string) string, needToken bool) (Config, error) {
 	}
 	c := Config{
 		TelegramToken:  get("TELEGRAM_BOT_TOKEN", ""),
-		TelegramAPIURL: strings.TrimRight(get("TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
+		TelegramAPIURL: strings.TrimRight(get("TELEGRAM_API_URL", defaultTelegramAPIURL), "/"),
 		TelegramMode:   get("TELEGRAM_MODE", "polling"),
 		DatabaseURL:    get("DATABASE_URL", "sqlite:herald.db"),
 		ListenAddr:     get("LISTEN_ADDR", ":8080"),
@@ -83,6 +86,11 @@ func parseConfig(getenv func(string) string, needToken bool) (Config, error) {
 	switch c.TelegramMode {
 	case "polling":
 	case "webhook": // updates posted to PUBLIC_URL/telegram (bot/webhookmode.go)
+		// Telegram's own servers post updates only to HTTPS; a self-hosted
+		// Bot API server (TELEGRAM_API_URL) may take plain HTTP.
+		if c.TelegramAPIURL == defaultTelegramAPIURL && !strings.HasPrefix(c.PublicURL, "https://") {
+			bad("TELEGRAM_MODE", c.TelegramMode, "Telegram sends updates only to HTTPS: set PUBLIC_URL to an https:// address (a reverse proxy such as Caddy, or a tunnel), or use TELEGRAM_MODE=polling")
+		}
 	default:
 		bad("TELEGRAM_MODE", c.TelegramMode, "want polling or webhook")
 	}
@@ -164,4 +172,36 @@ func redactURL(v string) string {
 		return v
 	}
 	return u.Redacted()
+}
+
+// configWarnings are settings that start but will likely not work as meant:
+// a PUBLIC_URL no sender outside this machine can reach, or one whose port
+// is not the one Herald listens on while no proxy seems to be in front.
+func configWarnings(c Config) []string {
+	var warns []string
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return nil
+	}
+	host := u.Hostname()
+	loopback := host == "localhost" || strings.HasSuffix(host, ".localhost")
+	if ip := net.ParseIP(host); ip != nil && (ip.IsLoopback() || ip.IsUnspecified()) {
+		loopback = true
+	}
+	if loopback {
+		warns = append(warns, fmt.Sprintf("PUBLIC_URL=%s is a loopback address: the webhook URLs the bot hands out work only from this machine; set PUBLIC_URL to the public https:// address senders reach (see docs/deploy.md)", c.PublicURL))
+	}
+	// An explicit port in PUBLIC_URL, or a loopback one, means senders
+	// reach Herald directly, without a proxy that maps ports: it must be
+	// the port Herald listens on.
+	if _, listenPort, err := net.SplitHostPort(c.ListenAddr); err == nil && (u.Port() != "" || loopback) {
+		publicPort := u.Port()
+		if publicPort == "" {
+			publicPort = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+		}
+		if publicPort != listenPort {
+			warns = append(warns, fmt.Sprintf("PUBLIC_URL=%s names port %s but LISTEN_ADDR=%s listens on port %s: the URLs the bot hands out will not reach Herald unless a proxy maps the port", c.PublicURL, publicPort, c.ListenAddr, listenPort))
+		}
+	}
+	return warns
 }

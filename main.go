@@ -25,9 +25,6 @@ import (
 	"github.com/herald-relay/herald/webhook"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
@@ -37,14 +34,16 @@ func main() {
 
 const usage = `usage: herald [command]
 
-  (none)     run the bot, the HTTP listener and the workers
-  migrate    apply database migrations and exit
-  playground try Herald in the browser against a built-in Telegram emulator
-  render     print the message a payload would produce: render [-H 'K: V']… FILE|-
-  version    print the version
+  (none)       run the bot, the HTTP listener and the workers
+  migrate      apply database migrations and exit
+  playground   try Herald in the browser against a built-in Telegram emulator
+  render       print the message a payload would produce: render [-H 'K: V']… FILE|-
+  healthcheck  exit 0 when the running server is ready (for container health checks)
+  version      print the version, commit and build date
 
-Configuration is read from the environment; see README.md.
-`
+Each command takes -h for its own flags.
+
+` + envHelp
 
 // run is the whole program, testable: it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -56,13 +55,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "":
 		return serve(ctx, getenv, stderr)
 	case "migrate":
+		if wantsHelp(args[1:]) {
+			fmt.Fprint(stdout, "usage: herald migrate\n\nApplies the database migrations (DATABASE_URL) and exits; `herald` does the same at start.\n")
+			return 0
+		}
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "herald migrate: unexpected argument %q\n", args[1])
+			return 2
+		}
 		return migrate(ctx, getenv, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "playground":
 		return runPlayground(ctx, args[1:], getenv, stdout, stderr)
 	case "render":
 		return runRender(ctx, args[1:], getenv, stdin, stdout, stderr)
-	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "herald", version)
+	case "version", "-version", "--version", "-v":
+		fmt.Fprintln(stdout, "herald", versionString())
 		return 0
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
@@ -114,7 +123,7 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*storage.DB, err
 func migrate(ctx context.Context, getenv func(string) string, stderr io.Writer) int {
 	cfg, err := parseConfig(getenv, false)
 	if err != nil {
-		fmt.Fprintln(stderr, "herald:", err)
+		printConfigError(stderr, err)
 		return 2
 	}
 	log := newLogger(cfg, stderr)
@@ -131,10 +140,14 @@ func migrate(ctx context.Context, getenv func(string) string, stderr io.Writer) 
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) int {
 	cfg, err := parseConfig(getenv, true)
 	if err != nil {
-		fmt.Fprintln(stderr, "herald:", err)
+		printConfigError(stderr, err)
 		return 2
 	}
-	return start(ctx, cfg, newLogger(cfg, stderr), wiring{})
+	log := newLogger(cfg, stderr)
+	for _, w := range configWarnings(cfg) {
+		log.Warn(w)
+	}
+	return start(ctx, cfg, log, wiring{})
 }
 
 // wiring is what `herald playground` adds to serve's: a listener it opened
@@ -162,6 +175,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, w wiring) int {
 	}
 	defer db.Close()
 
+	ver, _, _ := buildInfo()
 	ag := agent.New(agent.Config{
 		APIKey: cfg.OpenAIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIModel, Timeout: cfg.LLMTimeout,
 	}, loc, log)
@@ -175,7 +189,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, w wiring) int {
 	var summaries *relay.Relay
 	fw := forward.New(db, forward.SummaryFunc(func(ctx context.Context, eventID, lang string) (agent.Notification, error) {
 		return summaries.Summary(ctx, eventID, lang)
-	}), loc, log, forward.Config{AllowPrivate: cfg.ForwardAllowPrivate, Work: cfg.LLMTimeout + 20*time.Second, UserAgent: "Herald/" + version})
+	}), loc, log, forward.Config{AllowPrivate: cfg.ForwardAllowPrivate, Work: cfg.LLMTimeout + 20*time.Second, UserAgent: "Herald/" + ver})
 	tgBot, err := bot.New(bot.Config{Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, PublicURL: cfg.PublicURL, Poll: w.botPoll, Mode: cfg.TelegramMode,
 		AdminIDs: cfg.AdminIDs, AccessMode: cfg.AccessMode, Wake: func() { wake() }, Asker: ag, Forwarder: fw}, db, loc, log)
 	if err != nil {
@@ -213,7 +227,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, w wiring) int {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("herald started", "version", version, "listen", ln.Addr().String(), "public_url", cfg.PublicURL,
+	log.Info("herald started", "version", ver, "listen", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"database", db.Dialect(), "llm", ag.LLMEnabled())
 
 	fatal := make(chan error, 2)

@@ -55,6 +55,9 @@ func runRender(ctx context.Context, args []string, getenv func(string) string, s
 	lang := fs.String("lang", "en", "the chat's language: en or ru")
 	webhook := fs.String("webhook", "webhook", "the webhook's name, shown for senders Herald does not know")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() != 1 {
@@ -67,7 +70,7 @@ func runRender(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	cfg, err := parseConfig(getenv, false)
 	if err != nil {
-		fmt.Fprintln(stderr, "herald:", err)
+		printConfigError(stderr, err)
 		return 2
 	}
 	log := newLogger(cfg, stderr)

@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -162,6 +163,45 @@ func TestBot_Commands(t *testing.T) {
 			m := e.say(t, anna, pm, "/regenerate")
 			reply := e.click(t, anna, pm, m.ID, "orders")
 			contains(t, "regenerate by button", reply, "New URL for orders", "/hook/")
+		})
+		t.Run("NewTokenRefusesWhatDoesNotFit", func(t *testing.T) {
+			for _, tc := range []struct{ arg, suggestion string }{
+				{"My Orders!", "my-orders"},
+				{"shop orders", "shop-orders"},
+				{"Мои заказы", "moi-zakazy"},
+			} {
+				m := e.say(t, anna, pm, "/newtoken "+tc.arg)
+				contains(t, "/newtoken "+tc.arg, m, "not a valid name", "/newtoken "+tc.suggestion)
+				lacks(t, "/newtoken "+tc.arg, m, "/hook/")
+			}
+			for _, created := range []string{"my", "shop", "my-orders"} {
+				if _, err := e.db.WebhookByName(ctx, anna.ID, created); err == nil {
+					t.Fatalf("webhook %q was created from a name that did not fit", created)
+				}
+			}
+			contains(t, "nothing to suggest", e.say(t, anna, pm, "/newtoken !!!"), "not a valid name")
+		})
+		t.Run("TokensNewURLAsksFirst", func(t *testing.T) {
+			before, err := e.db.WebhookByName(ctx, anna.ID, "orders")
+			if err != nil {
+				t.Fatal(err)
+			}
+			list := e.say(t, anna, pm, "/tokens")
+			confirm := e.click(t, anna, pm, list.ID, "orders · New URL")
+			contains(t, "confirmation", confirm, "Make a new URL for orders?")
+			if now, _ := e.db.WebhookByName(ctx, anna.ID, "orders"); !bytes.Equal(now.TokenHash, before.TokenHash) {
+				t.Fatal("regenerated before confirming")
+			}
+			waitAnswered(t, e.tg, e.tg.ClickButton(t, anna, pm, confirm.ID, "Cancel"))
+			if now, _ := e.db.WebhookByName(ctx, anna.ID, "orders"); !bytes.Equal(now.TokenHash, before.TokenHash) {
+				t.Fatal("regenerated although cancelled")
+			}
+			confirm = e.click(t, anna, pm, e.say(t, anna, pm, "/tokens").ID, "orders · New URL")
+			done := e.click(t, anna, pm, confirm.ID, "Yes, new URL")
+			contains(t, "confirmed", done, "New URL for orders", "/hook/", "curl -X POST")
+			if now, _ := e.db.WebhookByName(ctx, anna.ID, "orders"); bytes.Equal(now.TokenHash, before.TokenHash) {
+				t.Fatal("not regenerated after confirming")
+			}
 		})
 		t.Run("RevokeButtonAsksFirst", func(t *testing.T) {
 			contains(t, "/newtoken temp", e.say(t, anna, pm, "/newtoken temp"), "temp")

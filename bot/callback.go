@@ -47,8 +47,11 @@ func (b *Bot) handleCallback(ctx context.Context, q *models.CallbackQuery) {
 	switch cmd {
 	case "cancel":
 		answer = loc.T("revoke.cancelled", nil)
+		if args == "regenerate" {
+			answer = loc.T("regenerate.cancelled", nil)
+		}
 		b.clearButtons(ctx, msg)
-	case "revoke!":
+	case "revoke!", "regenerate!":
 		b.clearButtons(ctx, msg)
 		b.dispatch(ctx, cmd, r)
 	case doneData:

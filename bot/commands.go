@@ -64,6 +64,8 @@ func commandTable() map[string]command {
 		"help":        {run: (*Bot).cmdHelp, role: anyone},
 		"newtoken":    {run: (*Bot).cmdNewToken, role: configurer},
 		"regenerate":  {run: (*Bot).cmdRegenerate, role: configurer},
+		"regenerate?": {run: (*Bot).cmdRegenerateAsk, role: configurer}, // /tokens' button asks first
+		"regenerate!": {run: (*Bot).cmdRegenerate, role: configurer},    // its confirmation
 		"revoke":      {run: (*Bot).cmdRevoke, role: configurer},
 		"revoke!":     {run: (*Bot).cmdRevokeConfirmed, role: configurer}, // the confirmation button
 		"tokens":      {run: (*Bot).cmdTokens, role: configurer},
@@ -381,6 +383,58 @@ func splitFirst(args string) (first, rest string) {
 // badName answers an invalid name, shown cut and escaped.
 func (b *Bot) badName(ctx context.Context, r request, name string) {
 	b.answer(ctx, r, r.loc.T("error.name_invalid", map[string]any{"Name": html.EscapeString(truncate(name, 40))}))
+}
+
+// badNameSuggest answers a name that does not fit, with one that would
+// when the text can be made into one ("My Orders!" → my-orders).
+func (b *Bot) badNameSuggest(ctx context.Context, r request, raw string) {
+	slug := suggestName(raw)
+	if slug == "" {
+		b.badName(ctx, r, raw)
+		return
+	}
+	b.answer(ctx, r, r.loc.T("error.name_suggest", map[string]any{
+		"Name": html.EscapeString(truncate(raw, 40)), "Suggestion": slug,
+	}))
+}
+
+// translit spells Russian letters in Latin ones for suggestName.
+var translit = map[rune]string{
+	'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "e", 'ж': "zh", 'з': "z", 'и': "i",
+	'й': "y", 'к': "k", 'л': "l", 'м': "m", 'н': "n", 'о': "o", 'п': "p", 'р': "r", 'с': "s", 'т': "t",
+	'у': "u", 'ф': "f", 'х': "kh", 'ц': "ts", 'ч': "ch", 'ш': "sh", 'щ': "shch", 'ъ': "", 'ы': "y", 'ь': "",
+	'э': "e", 'ю': "yu", 'я': "ya",
+}
+
+// suggestName makes a valid webhook name of free text: lowercased, Russian
+// spelt in Latin, every other run of characters a single "-", at most 32
+// characters; "" when nothing usable is left.
+func suggestName(s string) string {
+	var sb strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(s) {
+		switch t, ok := translit[c]; {
+		case ok:
+			sb.WriteString(t)
+			dash = false
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_':
+			sb.WriteRune(c)
+			dash = false
+		default:
+			if !dash && sb.Len() > 0 {
+				sb.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	out := strings.Trim(sb.String(), "-")
+	if len(out) > 32 {
+		out = strings.TrimRight(out[:32], "-")
+	}
+	if !nameRE.MatchString(out) {
+		return ""
+	}
+	return out
 }
 
 // callbackData makes a button's data: "cmd args". In a group a button

@@ -24,9 +24,13 @@ func (b *Bot) cmdNewToken(ctx context.Context, r request) {
 		b.answer(ctx, r, r.loc.T("newtoken.usage", nil))
 		return
 	}
-	name, ok := webhookName(r.args)
-	if !ok {
-		b.badName(ctx, r, name)
+	// The whole argument is the name: "/newtoken My Orders!" must not
+	// quietly create "my". A name that does not fit is refused with one
+	// that would.
+	raw := strings.TrimSpace(r.args)
+	name, ok := webhookName(raw)
+	if !ok || strings.ToLower(raw) != name {
+		b.badNameSuggest(ctx, r, raw)
 		return
 	}
 	if !b.mayCreate(r) {
@@ -160,6 +164,20 @@ func (b *Bot) cmdRegenerate(ctx context.Context, r request) {
 	b.sendURL(ctx, r, wh.Name, token, true)
 }
 
+// cmdRegenerateAsk is /tokens' "New URL" button: one tap must not break
+// every sender of the webhook, so it asks first, as Delete does.
+func (b *Bot) cmdRegenerateAsk(ctx context.Context, r request) {
+	wh, ok := b.ownWebhook(ctx, r, "regenerate")
+	if !ok {
+		return
+	}
+	kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{
+		{Text: r.loc.T("button.confirm_regenerate", nil), CallbackData: callbackData(r, "regenerate!", wh.Name)},
+		{Text: r.loc.T("button.cancel", nil), CallbackData: callbackData(r, "cancel", "regenerate")},
+	}}}
+	b.reply(ctx, r.chat.ID, r.loc.T("regenerate.confirm", map[string]any{"Name": wh.Name}), kb)
+}
+
 // cmdRevoke deletes at once when typed with a name; from a button it asks
 // first (a stray tap should not delete a webhook).
 func (b *Bot) cmdRevoke(ctx context.Context, r request) {
@@ -249,7 +267,7 @@ func (b *Bot) cmdTokens(ctx context.Context, r request) {
 			sb.WriteString(b.forwardLine(r, f, ok))
 		}
 		rows = append(rows, []models.InlineKeyboardButton{
-			{Text: w.Name + " · " + r.loc.T("button.regenerate", nil), CallbackData: callbackData(r, "regenerate", w.Name)},
+			{Text: w.Name + " · " + r.loc.T("button.regenerate", nil), CallbackData: callbackData(r, "regenerate?", w.Name)},
 			{Text: w.Name + " · " + r.loc.T("button.test", nil), CallbackData: callbackData(r, "test", w.Name)},
 			{Text: w.Name + " · " + r.loc.T("button.revoke", nil), CallbackData: callbackData(r, "revoke", w.Name)},
 		})
