@@ -926,26 +926,27 @@ func (fs *factSpec) render(x *scope) string {
 	return s
 }
 
-// list is the items of a list fact: up to maxListItems, then "…and N more".
+// list is the items of a list fact: up to maxListItems, then "…and N
+// more" for the elements after them (not formatted: a hostile array of a
+// million items costs no more than three).
 func (fs *factSpec) list(x *scope) string {
 	n := x.root.get(fs.path...)
 	if n == nil || n.kind != kindArray {
 		return ""
 	}
 	var items []string
-	total := 0
-	for _, it := range n.vals {
-		s, ok := fs.item.eval(x.at(it))
-		if !ok || s == "" {
-			continue
+	more := 0
+	for i, it := range n.vals {
+		if len(items) == maxListItems {
+			more = len(n.vals) - i
+			break
 		}
-		total++
-		if len(items) < maxListItems {
+		if s, ok := fs.item.eval(x.at(it)); ok && s != "" {
 			items = append(items, clamp(oneLine(s), maxFactValue/maxListItems))
 		}
 	}
 	out := strings.Join(items, "; ")
-	if more := total - len(items); more > 0 {
+	if more > 0 && len(items) > 0 {
 		out += "; " + x.l.N("catalogue.more", more, nil)
 	}
 	return out
