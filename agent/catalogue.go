@@ -906,6 +906,13 @@ func (fs *factSpec) render(x *scope) string {
 		if m, ok := formatAmount(s, cur, fs.minor, lang); ok {
 			return m
 		}
+		if neg, whole, frac, ok := parseDecimal(s); ok && fs.minor && strings.Trim(frac, "0") == "" {
+			// Minor units of a currency the engine does not know (or none
+			// given): cents, never the raw count shown as if it were major.
+			c := currencyStub(cur)
+			whole, frac = shiftPoint(whole, c.exp)
+			return strings.TrimSpace(writeMoney(neg, whole, frac, c, lang))
+		}
 		return joinNonEmpty(" ", s, cur)
 	case "time":
 		if t, ok := formatTime(s, lang); ok {

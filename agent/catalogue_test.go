@@ -401,6 +401,12 @@ value = "{order.sum}"
 currency = "{order.cur}"
 minor = true
 [[fact]]
+label = "fee"
+type = "money"
+value = "{order.fee}"
+currency = "{order.fee_cur}"
+minor = true
+[[fact]]
 label = "product"
 type = "list"
 path = "order.items"
@@ -487,7 +493,7 @@ label = "value"
 value = "{many}"
 `,
 	})
-	order := `{"event":"order.paid","order":{"id":"A-7","sum":123456,"cur":"643","status":"failed","test":"1","coupon":"SALE10",
+	order := `{"event":"order.paid","order":{"id":"A-7","sum":123456,"cur":"643","fee":250,"status":"failed","test":"1","coupon":"SALE10",
 		"wait_ms":1500,"note":"Leave at the door, password=hunter22","at":"2024-03-05T17:07:00+03:00","reason":"too late",
 		"items":[{"name":"Tea","qty":2},{"name":"Cup","qty":1},{"name":"Pot","qty":1},{"name":"Spoon","qty":4},{"name":"Tray","qty":1}]},
 		"links":{"api":"https://api.shop.example/v1/orders/A-7","ack":"https://shop.example/orders/A-7/ack","page":"https://shop.example/orders/A-7"}}`
@@ -501,7 +507,7 @@ value = "{many}"
 			Summary: "Leave at the door, password=" + Masked,
 			Action:  "Call the customer about order A-7", Link: "https://shop.example/orders/A-7", Thread: "order-A-7",
 			Facts: []Fact{
-				{"Amount", "1,234.56 ₽"}, {"Product", "Tea × 2; Cup × 1; Pot × 1; …and 2 more"}, {"Count", "5"},
+				{"Amount", "1,234.56 ₽"}, {"Fee", "2.50"}, {"Product", "Tea × 2; Cup × 1; Pot × 1; …and 2 more"}, {"Count", "5"},
 				{"Duration", "1.5 s"}, {"Created", "2024-03-05 17:07 +03:00"}, {"Test mode", "yes"}, {"Coupon", "SALE10"},
 			},
 		}},
@@ -510,7 +516,7 @@ value = "{many}"
 			Summary: "Leave at the door, password=" + Masked,
 			Action:  "Позвоните клиенту по заказу A-7", Link: "https://shop.example/orders/A-7", Thread: "order-A-7",
 			Facts: []Fact{
-				{"Сумма", "1\u00a0234.56 ₽"}, {"Товар", "Tea × 2; Cup × 1; Pot × 1; …и ещё 2"}, {"Количество", "5"},
+				{"Сумма", "1\u00a0234.56 ₽"}, {"Комиссия", "2.50"}, {"Товар", "Tea × 2; Cup × 1; Pot × 1; …и ещё 2"}, {"Количество", "5"},
 				{"Длительность", "1.5 с"}, {"Создано", "05.03.2024 17:07 +03:00"}, {"Тестовый режим", "да"}, {"Купон", "SALE10"},
 			},
 		}},
