@@ -569,10 +569,12 @@ func parseClock(s string) (time.Duration, bool) {
 }
 
 // isPageURL reports a link a person opens in a browser: an http(s) URL
-// isWebURL accepts that is not an API endpoint (an "api." or "api-…" host, an
-// /api, /rest or /graphql path, a /v1/-style REST version, a .json or .xml
-// document), not an action that acts when opened (acknowledge, approve,
-// reject, unsubscribe, …) and not a git remote (".git").
+// isWebURL accepts that is not an API endpoint (an "api." or "api-…" host;
+// a path that starts /api, /rest, /v1-style or ends /graphql; Jenkins'
+// …/api/json; a .json or .xml document), not an action that acts when
+// opened (…/acknowledge, …/approve, …/unsubscribe/…, a last step such as
+// /cancel or /resolve, ?action=approve) and not a git remote (".git"). A
+// repository named "api" or a release tagged "v1.2" is still a page.
 func isPageURL(s string) bool {
 	if !isWebURL(s) {
 		return false
@@ -592,15 +594,22 @@ func isPageURL(s string) bool {
 			return false
 		}
 	}
-	for _, seg := range strings.Split(path, "/") {
-		if apiSegments[seg] || actionWords[seg] || isVersionSegment(seg) {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if apiRoots[segs[0]] || isVersionSegment(segs[0]) || segs[len(segs)-1] == "graphql" || lastActions[segs[len(segs)-1]] {
+		return false
+	}
+	for i, seg := range segs {
+		if actionWords[seg] {
+			return false
+		}
+		if seg == "api" && i+1 < len(segs) && (isVersionSegment(segs[i+1]) || segs[i+1] == "json" || segs[i+1] == "xml" || segs[i+1] == "python") {
 			return false
 		}
 	}
 	for key, vals := range u.Query() {
 		if k := strings.ToLower(key); k == "action" || k == "do" || k == "cmd" {
 			for _, v := range vals {
-				if actionWords[strings.ToLower(v)] {
+				if v = strings.ToLower(v); actionWords[v] || lastActions[v] {
 					return false
 				}
 			}
@@ -609,15 +618,20 @@ func isPageURL(s string) bool {
 	return true
 }
 
-// apiSegments are path segments of API endpoints.
-var apiSegments = map[string]bool{"api": true, "rest": true, "graphql": true, "webhooks.json": true}
+// apiRoots are first path segments of API endpoints.
+var apiRoots = map[string]bool{"api": true, "rest": true, "graphql": true}
 
 // actionWords are path segments (or ?action= values) of URLs that change
-// something when opened: a chat's link button must never be one.
+// something when opened, wherever they stand: a chat's link button must
+// never be one.
 var actionWords = map[string]bool{
 	"ack": true, "acknowledge": true, "unacknowledge": true, "approve": true, "reject": true,
-	"decline": true, "unsubscribe": true, "resolve": true, "snooze": true, "escalate": true,
-	"close": true, "cancel": true, "confirm": true, "delete": true, "mute": true, "unmute": true,
+	"decline": true, "unsubscribe": true, "snooze": true, "escalate": true,
+}
+
+// lastActions act when they are the last step of the path ("/orders/12/cancel").
+var lastActions = map[string]bool{
+	"resolve": true, "close": true, "cancel": true, "confirm": true, "delete": true, "mute": true, "unmute": true,
 }
 
 // isVersionSegment reports a REST version segment: "v1", "v2", "v1.1".

@@ -255,6 +255,17 @@ func TestIsPageURL(t *testing.T) {
 		{"/relative/path", false},
 		{"", false},
 		{"https://example.com/docs/video1/", true},
+		{"https://github.com/acme/api/pull/5", true},
+		{"https://github.com/acme/app/releases/tag/v1.2", true},
+		{"https://example.com/help/close-account", true},
+		{"https://example.com/v2/repositories/acme/app", false},
+		{"https://ci.example.com/job/app/12/api/json", false},
+		{"https://ci.example.com/job/app/12/api/json?pretty=true", false},
+		{"https://acme.atlassian.net/rest/api/3/issue/10000", false},
+		{"https://gitlab.example.com/acme/app/api/v4/x", false},
+		{"https://shop.example/orders/12/cancel", false},
+		{"https://status.example.com/incidents/42/resolve/", false},
+		{"https://app.example.com/alerts?id=4&action=resolve", false},
 	}
 	for _, tt := range tests {
 		if got := isPageURL(tt.url); got != tt.want {
