@@ -1,0 +1,114 @@
+package agent
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Form bodies are read as the same tree as JSON, so that one path syntax
+// serves both: PHP-style keys nest ("leads[add][0][name]" is leads → add →
+// 0 → name, "tags[]" appends), Bitrix24's "data[FIELDS][ID]" is data →
+// FIELDS → ID, and a table whose keys are 0, 1, … n-1 becomes an array.
+// Values are strings, as a form has no types.
+
+// maxFormDepth bounds how deep one key may nest.
+const maxFormDepth = 32
+
+// formTree builds the tree of a decoded form.
+func formTree(fields []formField) *node {
+	root := &node{kind: kindObject}
+	for _, fld := range fields {
+		path := formPath(fld.key)
+		cur := root
+		for i, step := range path {
+			last := i == len(path)-1
+			if step == "" { // "tags[]": the next index
+				step = strconv.Itoa(len(cur.vals))
+			}
+			next := cur.child(step)
+			switch {
+			case last && next == nil:
+				cur.set(step, &node{kind: kindString, s: fld.value})
+			case last:
+				// A repeated key: the first value stands, as url.Values.Get reads it.
+			case next == nil || next.kind != kindObject:
+				// A scalar where a table is needed: the table wins, the
+				// structure being what the sender meant.
+				next = &node{kind: kindObject}
+				cur.set(step, next)
+			}
+			cur = next
+		}
+	}
+	arrays(root)
+	return root
+}
+
+// formPath splits "a[b][0][c]" into a, b, 0, c. A key that is not
+// well-formed PHP style (an unclosed bracket, text after a bracket) is one
+// step, as written.
+func formPath(key string) []string {
+	open := strings.IndexByte(key, '[')
+	if open <= 0 || !strings.HasSuffix(key, "]") {
+		return []string{key}
+	}
+	path := []string{key[:open]}
+	rest := key[open:]
+	for rest != "" {
+		if rest[0] != '[' {
+			return []string{key}
+		}
+		end := strings.IndexByte(rest, ']')
+		if end < 0 || strings.IndexByte(rest[1:end], '[') >= 0 {
+			return []string{key}
+		}
+		path = append(path, rest[1:end])
+		rest = rest[end+1:]
+		if len(path) > maxFormDepth {
+			return []string{key}
+		}
+	}
+	return path
+}
+
+// child is the value under key of an object node, nil when absent.
+func (n *node) child(key string) *node {
+	for i, k := range n.keys {
+		if k == key {
+			return n.vals[i]
+		}
+	}
+	return nil
+}
+
+// set puts v under key of an object node, replacing a value already there.
+func (n *node) set(key string, v *node) {
+	for i, k := range n.keys {
+		if k == key {
+			n.vals[i] = v
+			return
+		}
+	}
+	n.keys = append(n.keys, key)
+	n.vals = append(n.vals, v)
+}
+
+// arrays turns every object of the tree whose keys are exactly 0 … n-1, in
+// order, into an array.
+func arrays(n *node) {
+	if n.kind != kindObject {
+		return
+	}
+	for _, v := range n.vals {
+		arrays(v)
+	}
+	if len(n.keys) == 0 {
+		return
+	}
+	for i, k := range n.keys {
+		if k != strconv.Itoa(i) {
+			return
+		}
+	}
+	n.kind, n.keys = kindArray, nil
+}
