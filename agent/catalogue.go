@@ -827,7 +827,7 @@ func (e *entry) sender(x *scope) sender {
 			break
 		}
 	}
-	return sender{source: e.name, event: first(v.event, x), format: func(f *formatter) Notification {
+	return sender{source: e.name, event: maskText(first(v.event, x)), format: func(f *formatter) Notification {
 		fx := *x
 		fx.l, fx.f = f.l, f
 		return v.format(&fx)
@@ -838,10 +838,10 @@ func (e *entry) sender(x *scope) sender {
 func (v *variant) format(x *scope) Notification {
 	lang := x.l.Lang()
 	n := Notification{
-		Title:      first(v.title.of(lang), x),
-		Summary:    first(v.summary.of(lang), x),
-		Link:       firstPage(v.link, x),
-		Thread:     first(v.thread, x),
+		Title:      maskText(first(v.title.of(lang), x)),
+		Summary:    maskText(first(v.summary.of(lang), x)),
+		Link:       firstPage(v.link, x), // isWebURL refuses a link with a credential in it
+		Thread:     maskText(first(v.thread, x)),
 		Importance: v.importance,
 	}
 	if n.Importance == "" {
@@ -850,7 +850,7 @@ func (v *variant) format(x *scope) Notification {
 	for _, r := range v.rules {
 		if allHold(r.when, x) {
 			n.Importance = r.importance
-			n.Action = first(r.action.of(lang), x)
+			n.Action = maskText(first(r.action.of(lang), x))
 			break
 		}
 	}
@@ -861,7 +861,7 @@ func (v *variant) format(x *scope) Notification {
 		if !allHold(fs.when, x) {
 			continue
 		}
-		if val := fs.render(x); val != "" {
+		if val := maskText(fs.render(x)); val != "" {
 			n.Facts = append(n.Facts, Fact{Label: fs.label.text(x), Value: val})
 		}
 	}
@@ -926,26 +926,27 @@ func (fs *factSpec) render(x *scope) string {
 	return s
 }
 
-// list is the items of a list fact: up to maxListItems, then "…and N more".
+// list is the items of a list fact: up to maxListItems, then "…and N
+// more" for the elements after them (not formatted: a hostile array of a
+// million items costs no more than three).
 func (fs *factSpec) list(x *scope) string {
 	n := x.root.get(fs.path...)
 	if n == nil || n.kind != kindArray {
 		return ""
 	}
 	var items []string
-	total := 0
-	for _, it := range n.vals {
-		s, ok := fs.item.eval(x.at(it))
-		if !ok || s == "" {
-			continue
+	more := 0
+	for i, it := range n.vals {
+		if len(items) == maxListItems {
+			more = len(n.vals) - i
+			break
 		}
-		total++
-		if len(items) < maxListItems {
+		if s, ok := fs.item.eval(x.at(it)); ok && s != "" {
 			items = append(items, clamp(oneLine(s), maxFactValue/maxListItems))
 		}
 	}
 	out := strings.Join(items, "; ")
-	if more := total - len(items); more > 0 {
+	if more > 0 && len(items) > 0 {
 		out += "; " + x.l.N("catalogue.more", more, nil)
 	}
 	return out

@@ -32,3 +32,13 @@ func CatalogueName(id string) (string, error) {
 	_, err := loadCatalogue(catalogueFS)
 	return "", fmt.Errorf("no catalogue entry %q loaded (%v)", id, err)
 }
+
+// CatalogueDocs is the documentation link of the embedded catalogue's entry id.
+func CatalogueDocs(id string) (string, error) {
+	for _, e := range catalogue().entries {
+		if e.id == id {
+			return e.docs, nil
+		}
+	}
+	return "", fmt.Errorf("no catalogue entry %q", id)
+}

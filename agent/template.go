@@ -35,6 +35,7 @@ type placeholder struct {
 	header  string   // canonical header name; "" for a body path
 	path    []string // body path; empty for the value itself
 	filters []string
+	secret  bool // the header or the path's last key names a credential
 }
 
 // templateFilters are the filters a placeholder may use.
@@ -111,6 +112,7 @@ func parsePlaceholder(s string) (*placeholder, error) {
 			return nil, fmt.Errorf("bad header name in {%s}", s)
 		}
 		ph.header = http.CanonicalHeaderKey(name)
+		ph.secret = sensitiveKey(name)
 		if len(ph.filters) > 0 && (ph.filters[0] == "count" || ph.filters[0] == "len") {
 			return nil, fmt.Errorf("a header has no items to count in {%s}", s)
 		}
@@ -121,6 +123,7 @@ func parsePlaceholder(s string) (*placeholder, error) {
 			return nil, fmt.Errorf("{%s}: %w", s, err)
 		}
 		ph.path = path
+		ph.secret = sensitiveKey(path[len(path)-1])
 	}
 	return ph, nil
 }
@@ -215,20 +218,21 @@ const maxJoined = 10
 
 // value is a placeholder's text: the header, or the body value at its path
 // (a scalar as written, an array of scalars joined with ", "), filtered. A
-// credential's key gives Masked, and credential-shaped text is masked.
+// credential's key gives Masked; credential-shaped text is masked in the
+// texts the templates make (see variant.format), once per text.
 func (x *scope) value(ph *placeholder) string {
 	var s string
 	if ph.header != "" {
-		if sensitiveKey(ph.header) {
+		s = strings.TrimSpace(x.ev.header(ph.header))
+		if ph.secret && s != "" {
 			return Masked
 		}
-		s = strings.TrimSpace(x.ev.header(ph.header))
 	} else {
 		n := x.root.get(ph.path...)
 		if n == nil || n.kind == kindNull {
 			return ""
 		}
-		if len(ph.path) > 0 && sensitiveKey(ph.path[len(ph.path)-1]) && !n.empty() {
+		if ph.secret && !n.empty() {
 			return Masked
 		}
 		if len(ph.filters) > 0 && (ph.filters[0] == "count" || ph.filters[0] == "len") {
@@ -242,7 +246,7 @@ func (x *scope) value(ph *placeholder) string {
 		}
 		s = x.filter(f, s)
 	}
-	return maskText(s)
+	return s
 }
 
 // nodeText is a value as text: a scalar as written, an array of scalars
