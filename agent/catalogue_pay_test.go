@@ -6,7 +6,7 @@ import (
 	"github.com/herald-relay/herald/agent"
 )
 
-// TestCatalogueGolden_Pay is the payments, shops and automation family:
+// TestCataloguePay is the payments, shops and automation family:
 // every payload under testdata/senders/<id>/ of these entries, in en and ru.
 // Money is the point: minor units become major ones (Adyen 10100 EUR is
 // €101.00, T-Bank 100000 kopecks is 1,000.00 ₽), amount and currency on one
@@ -16,7 +16,7 @@ import (
 // Card last-four digits are not asserted yet: the engine masks keys with
 // the word "card" (cardSummary, card_last_four, CardLastFour) as credentials
 // — /work/coord/requests-colpay.md, request 1.
-func TestCatalogueGolden_Pay(t *testing.T) {
+func TestCataloguePay(t *testing.T) {
 	checkCatalogueGolden(t, []catalogueCase{
 		{
 			Sender: "adyen", File: "authorisation.success.json", Header: "Adyen · authorisation",
