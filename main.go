@@ -204,7 +204,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, w wiring) int {
 	// the claim for chats it knows are waiting (Relay.WakeFor); forwarding
 	// looks at every event.
 	ingested := func(chats []int64) { rl.WakeFor(chats); fw.Wake() }
-	api := webhook.New(db, webhook.Config{MaxBodyBytes: cfg.MaxBodyBytes, RateLimit: cfg.HookRateLimit, RateWindow: cfg.HookRateWindow}, log, ingested)
+	api := webhook.New(db, webhook.Config{MaxBodyBytes: cfg.MaxBodyBytes, RateLimit: cfg.HookRateLimit, RateWindow: cfg.HookRateWindow, Version: ver}, log, ingested)
 	if cfg.TelegramMode == bot.ModeWebhook {
 		api.Mount("POST "+bot.WebhookPath, tgBot.WebhookHandler())
 	}

@@ -210,7 +210,12 @@ func (b *Bot) setup(ctx context.Context) error {
 	if err := b.setUpdateMode(ctx); err != nil { // webhookmode.go
 		return err
 	}
-	return b.setCommands(ctx)
+	if err := b.setCommands(ctx); err != nil {
+		return err
+	}
+	// The first thing a new user needs: where the bot is.
+	b.log.Info("connected to Telegram as @"+me.Username+": open https://t.me/"+me.Username, "bot", "@"+me.Username, "mode", b.cfg.Mode)
+	return nil
 }
 
 // menuCommands are the commands in the menu, in order; adminCommands are

@@ -7,7 +7,9 @@ import "net/http"
 // Handler returns every route Herald serves (SPEC §3).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.handleRoot)
 	mux.HandleFunc("POST /hook/{token}", s.handleHookPost)
+	mux.HandleFunc("GET /hook/{token}", s.handleHookGet)
 	mux.HandleFunc("GET /hook/{token}/events/{id}", s.handleEventGet)
 	mux.HandleFunc("GET /hook/{token}/events", s.handleEventList)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)

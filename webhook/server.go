@@ -31,6 +31,8 @@ type Config struct {
 	// Now is the clock signatures' timestamps are checked against; nil
 	// means time.Now.
 	Now func() time.Time
+	// Version is this build's version, named by GET /.
+	Version string
 }
 
 // Server serves the HTTP API over the database.
