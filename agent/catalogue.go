@@ -104,7 +104,7 @@ type factSpec struct {
 	currency *tmpl
 	minor    bool
 	unit     string
-	path     []string
+	path     bodyPath
 	item     *tmpl
 	when     []cond
 }
@@ -622,7 +622,7 @@ func compileRule(rr rawRule) (rule, error) {
 // cond is one condition of a detect block, a when table or a rule.
 type cond struct {
 	header      string   // canonical header name; "" for a body path
-	path        []string // body path
+	path        bodyPath // body path
 	contentType bool     // compares the media type of Content-Type
 	op          byte     // '*' present and non-empty, '!' absent or empty, '=' equal, '~' matches
 	val         string
@@ -745,15 +745,32 @@ func (c cond) holds(x *scope) bool {
 	case c.header != "":
 		s = strings.TrimSpace(x.ev.header(c.header))
 		present = s != ""
+	case c.path.wild(): // any value the path reaches
+		if c.op == '!' { // none of them is present
+			return !c.path.reach(x.root, func(_ string, n *node) bool { return n.empty() })
+		}
+		return c.path.reach(x.root, func(_ string, n *node) bool { return !c.test(n) })
 	default:
-		n := x.root.get(c.path...)
-		if n != nil && !n.empty() {
-			present = true
-			if n.scalar() {
-				s = strings.TrimSpace(n.s)
-			}
+		return c.test(x.root.get(c.path.keys...))
+	}
+	return c.compare(s, present)
+}
+
+// test is the condition on one body value.
+func (c cond) test(n *node) bool {
+	var s string
+	present := false
+	if n != nil && !n.empty() {
+		present = true
+		if n.scalar() {
+			s = strings.TrimSpace(n.s)
 		}
 	}
+	return c.compare(s, present)
+}
+
+// compare is the condition on a value's text.
+func (c cond) compare(s string, present bool) bool {
 	switch c.op {
 	case '*':
 		return present
@@ -888,8 +905,16 @@ func (fs *factSpec) render(x *scope) string {
 	case "list":
 		return fs.list(x)
 	case "count":
-		if fs.path != nil {
-			n := x.root.get(fs.path...)
+		switch {
+		case fs.path.wild():
+			c := 0
+			fs.eachItem(x, func(*node) bool { c++; return true })
+			if c == 0 {
+				return ""
+			}
+			return itoa(int64(c))
+		case fs.path.keys != nil:
+			n := x.root.get(fs.path.keys...)
 			if n == nil || (n.kind != kindArray && n.kind != kindObject) {
 				return ""
 			}
@@ -934,27 +959,49 @@ func (fs *factSpec) render(x *scope) string {
 }
 
 // list is the items of a list fact: up to maxListItems, then "…and N
-// more" for the elements after them (not formatted: a hostile array of a
+// more" for the items after them (not formatted: a hostile array of a
 // million items costs no more than three).
 func (fs *factSpec) list(x *scope) string {
-	n := x.root.get(fs.path...)
-	if n == nil || n.kind != kindArray {
-		return ""
-	}
 	var items []string
 	more := 0
-	for i, it := range n.vals {
+	fs.eachItem(x, func(it *node) bool {
 		if len(items) == maxListItems {
-			more = len(n.vals) - i
-			break
+			more++
+			return true
 		}
 		if s, ok := fs.item.eval(x.at(it)); ok && s != "" {
 			items = append(items, clamp(oneLine(s), maxFactValue/maxListItems))
 		}
-	}
+		return true
+	})
 	out := strings.Join(items, "; ")
 	if more > 0 && len(items) > 0 {
 		out += "; " + x.l.N("catalogue.more", more, nil)
 	}
 	return out
+}
+
+// eachItem calls fn with every item of a list's (or a count's) path until
+// fn returns false: the elements of the array the path names, or, for a
+// path with "*", every value it reaches (an array it reaches gives its
+// elements).
+func (fs *factSpec) eachItem(x *scope, fn func(*node) bool) {
+	each := func(n *node) bool {
+		if n.kind != kindArray {
+			return fn(n)
+		}
+		for _, it := range n.vals {
+			if !fn(it) {
+				return false
+			}
+		}
+		return true
+	}
+	if !fs.path.wild() {
+		if n := x.root.get(fs.path.keys...); n != nil && n.kind == kindArray {
+			each(n)
+		}
+		return
+	}
+	fs.path.reach(x.root, func(_ string, n *node) bool { return n.empty() || each(n) })
 }

@@ -48,12 +48,17 @@ type payload struct {
 
 type formField struct{ key, value string }
 
+// utf8BOM is the UTF-8 encoding of U+FEFF, the byte order mark.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
 // decode reads the body: JSON when it parses as JSON whatever its label (a
 // form's single payload= field holding JSON included), a form when labelled
-// so, else text.
+// so, else text. A UTF-8 byte order mark before the body, which .NET
+// senders write (Azure DevOps), is not part of it (RFC 8259 §8.1 lets a
+// reader ignore one).
 func decode(ev Event) payload {
 	p := payload{ev: ev}
-	body := bytes.TrimSpace(ev.Body)
+	body := bytes.TrimSpace(bytes.TrimPrefix(ev.Body, utf8BOM))
 	mt, _, _ := mime.ParseMediaType(ev.ContentType)
 	if len(body) > 0 && (body[0] == '{' || body[0] == '[' || body[0] == '"' || strings.HasSuffix(mt, "json")) {
 		if root, err := parseJSON(body); err == nil {

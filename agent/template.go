@@ -33,7 +33,7 @@ type tpart struct {
 // placeholder is one {…} of a template.
 type placeholder struct {
 	header  string   // canonical header name; "" for a body path
-	path    []string // body path; empty for the value itself
+	path    bodyPath // body path; no step for the value itself
 	filters []string
 	secret  bool // the header or the path's last key names a credential
 }
@@ -65,7 +65,7 @@ func parseTemplate(s string) (*tmpl, error) {
 		case c == '}':
 			return nil, fmt.Errorf("template %q: unmatched }", s)
 		case c == '{':
-			end := strings.IndexByte(s[i:], '}')
+			end := placeholderEnd(s[i:])
 			if end < 0 {
 				return nil, fmt.Errorf("template %q: unclosed {", s)
 			}
@@ -89,8 +89,45 @@ func parseTemplate(s string) (*tmpl, error) {
 	return t, nil
 }
 
+// placeholderEnd is the index of the "}" that closes the placeholder s
+// starts with, -1 when none does. A quoted step ["…"] may hold braces and
+// bars.
+func placeholderEnd(s string) int {
+	for i := 1; i < len(s); i++ {
+		switch {
+		case s[i] == '}':
+			return i
+		case strings.HasPrefix(s[i:], `["`):
+			end := strings.Index(s[i+2:], `"]`)
+			if end < 0 {
+				return -1
+			}
+			i += end + 3
+		}
+	}
+	return -1
+}
+
+// splitFilters splits a placeholder at the bars outside quoted steps.
+func splitFilters(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '|':
+			out = append(out, s[start:i])
+			start = i + 1
+		case strings.HasPrefix(s[i:], `["`):
+			if end := strings.Index(s[i+2:], `"]`); end >= 0 {
+				i += end + 3
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
 func parsePlaceholder(s string) (*placeholder, error) {
-	fields := strings.Split(s, "|")
+	fields := splitFilters(s)
 	ref := strings.TrimSpace(fields[0])
 	ph := &placeholder{}
 	for _, f := range fields[1:] {
@@ -123,23 +160,9 @@ func parsePlaceholder(s string) (*placeholder, error) {
 			return nil, fmt.Errorf("{%s}: %w", s, err)
 		}
 		ph.path = path
-		ph.secret = sensitiveKey(path[len(path)-1])
+		ph.secret = sensitiveKey(path.last())
 	}
 	return ph, nil
-}
-
-// parsePath splits a dotted body path, refusing empty steps.
-func parsePath(s string) ([]string, error) {
-	if s == "" || strings.ContainsAny(s, " \t\n{}") {
-		return nil, fmt.Errorf("bad path %q", s)
-	}
-	path := strings.Split(s, ".")
-	for _, p := range path {
-		if p == "" {
-			return nil, fmt.Errorf("empty step in path %q", s)
-		}
-	}
-	return path, nil
 }
 
 // validHeaderName reports an HTTP token: letters, digits and -_.
@@ -228,12 +251,12 @@ func (x *scope) value(ph *placeholder) string {
 			return Masked
 		}
 	} else {
-		n := x.root.get(ph.path...)
+		key, n := ph.path.at(x.root)
 		if n == nil || n.kind == kindNull {
 			return ""
 		}
-		if ph.secret && !n.empty() {
-			return Masked
+		if (ph.secret || ph.path.last() == "" && key != "" && sensitiveKey(key)) && !n.empty() {
+			return Masked // a path ending in "*" reaches keys it does not name
 		}
 		if len(ph.filters) > 0 && (ph.filters[0] == "count" || ph.filters[0] == "len") {
 			return x.count(n, ph)
@@ -292,8 +315,8 @@ func (x *scope) count(n *node, ph *placeholder) string {
 		return strconv.Itoa(c)
 	}
 	noun := "items"
-	if len(ph.path) > 0 && countNouns[strings.ToLower(ph.path[len(ph.path)-1])] {
-		noun = strings.ToLower(ph.path[len(ph.path)-1])
+	if last := strings.ToLower(ph.path.last()); countNouns[last] {
+		noun = last
 	}
 	return x.l.N("catalogue.count."+noun, c, nil)
 }

@@ -1,0 +1,192 @@
+package agent
+
+import (
+	"strings"
+	"testing"
+)
+
+// evalIn fills the template src against a body read as the catalogue reads
+// it, in lang.
+func evalIn(t *testing.T, lang, ct, body, src string) (string, bool) {
+	t.Helper()
+	tm, err := parseTemplate(src)
+	if err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	ev := Event{ContentType: ct, Body: []byte(body), Headers: map[string]string{"X-Event": "build.complete"}}
+	l := defaultBundle().For(lang)
+	f := &formatter{l: l, p: decode(ev)}
+	return tm.eval(&scope{ev: ev, root: catalogueTree(f.p), l: l, f: f})
+}
+
+// TestCatalogue_BodyWithBOM: a .NET sender's JSON starts with a UTF-8 byte
+// order mark (Microsoft's own Azure DevOps fixture does); the catalogue
+// reads it as JSON whatever its label, +json media types included, and
+// detects its entry.
+func TestCatalogue_BodyWithBOM(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"ado": "event = \"{eventType}\"\n[[detect]]\nbody = { eventType = \"~^build\\\\.\", \"resource.id\" = \"*\" }\n",
+	})
+	body := "\xef\xbb\xbf{\r\n  \"eventType\": \"build.complete\",\r\n  \"resource\": {\"id\": 2}\r\n}"
+	for _, ct := range []string{
+		"application/json; charset=utf-8",
+		"application/vnd.microsoft.vsts+json",
+		"text/plain; charset=utf-8", // as ingest stores a labelled JSON body it could not parse
+		"",
+	} {
+		t.Run(ct, func(t *testing.T) {
+			got, ok := evalIn(t, "en", ct, body, "{eventType} {resource.id}")
+			if got != "build.complete 2" || !ok {
+				t.Errorf("eval = %q, %v; want the JSON read past its BOM", got, ok)
+			}
+			ev := Event{ContentType: ct, Body: []byte(body)}
+			p := decode(ev)
+			x := &scope{ev: ev, root: catalogueTree(p)}
+			if e := c.match(x, true); e == nil || e.id != "ado" {
+				t.Errorf("matched %v, want ado", e)
+			}
+		})
+	}
+	// A BOM in the middle of a body is text, not a mark.
+	if p := decode(Event{ContentType: "text/plain", Body: []byte("hi \xef\xbb\xbf{}")}); p.root != nil {
+		t.Errorf("a text body with a BOM inside is read as JSON")
+	}
+}
+
+func TestParsePath(t *testing.T) {
+	valid := []struct {
+		src  string
+		keys []string
+		wild bool
+	}{
+		{"a.b.0.c", []string{"a", "b", "0", "c"}, false},
+		{`a["x.y"].b`, []string{"a", "x.y", "b"}, false},
+		{`scan_overview["application/vnd.security.vulnerability.report; version=1.1"].severity`,
+			[]string{"scan_overview", "application/vnd.security.vulnerability.report; version=1.1", "severity"}, false},
+		{`["System.Title"]`, []string{"System.Title"}, false},
+		{`a["x"]["y"]`, []string{"a", "x", "y"}, false},
+		{`a.["x{|}y"]`, []string{"a", "x{|}y"}, false},
+		{`a["*"]`, []string{"a", "*"}, false}, // a key named *, not any
+		{"events.*.action", []string{"events", "*", "action"}, true},
+		{"a[b", []string{"a[b"}, false}, // a flat form key, as before
+	}
+	for _, tt := range valid {
+		p, err := parsePath(tt.src)
+		if err != nil {
+			t.Errorf("parsePath(%q): %v", tt.src, err)
+			continue
+		}
+		if strings.Join(p.keys, "|") != strings.Join(tt.keys, "|") || p.wild() != tt.wild {
+			t.Errorf("parsePath(%q) = %q wild %v, want %q wild %v", tt.src, p.keys, p.wild(), tt.keys, tt.wild)
+		}
+	}
+	for _, src := range []string{"", "a..b", "a.", ".a", `a["x`, `a[""]`, `a["x"]b`, `a["x"].`, "a b", "a{b", `a"b`, strings.Repeat("a.", 70) + "a"} {
+		if _, err := parsePath(src); err == nil {
+			t.Errorf("parsePath(%q) is accepted", src)
+		}
+	}
+}
+
+// harborScan is Harbor's documented SCANNING_COMPLETED, cut to what the
+// tests read, with a second resource whose scan found critical ones.
+const harborScan = `{"type":"SCANNING_COMPLETED","x}|y":"odd","event_data":{"resources":[
+ {"digest":"sha256:954b","scan_overview":{"application/vnd.security.vulnerability.report; version=1.1":{"severity":"None","summary":{"total":0}}}},
+ {"digest":"sha256:1a2b","scan_overview":{"application/vnd.security.vulnerability.report; version=1.1":{"severity":"Critical","summary":{"total":3}}}}],
+ "credentials":{"access_token":"tok-123456"},
+ "events":[{"action":"created","details":null},{"action":"failed","details":{"cause":"bank_account_disabled"}}]}}`
+
+func TestTemplate_QuotedAndAnyStep(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{`{event_data.resources.0.scan_overview["application/vnd.security.vulnerability.report; version=1.1"].severity}`, "None"},
+		{`{event_data.resources.1.scan_overview["application/vnd.security.vulnerability.report; version=1.1"].summary.total|len}`, "3"},
+		{"{event_data.resources.0.scan_overview.*.severity}", "None"},
+		{"{event_data.resources.*.digest}", "sha256:954b"},               // the first that says something
+		{"{event_data.events.*.details.cause}", "bank_account_disabled"}, // null details skipped
+		{"{event_data.credentials.*}", Masked},                           // * reaches a credential's key
+		{"{event_data.missing.*.x}", ""},
+		{"{type.*}", ""}, // * of a scalar reaches nothing
+		{`{["x}|y"]|upper}`, "ODD"},
+		{`{["x}|y"]} and {type|lower}`, "odd and scanning_completed"},
+	}
+	for _, tt := range tests {
+		got, _ := evalIn(t, "en", "application/json", harborScan, tt.src)
+		if got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.src, got, tt.want)
+		}
+	}
+}
+
+func TestCond_AnyElement(t *testing.T) {
+	root, err := parseJSON([]byte(harborScan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &scope{root: root}
+	tests := []struct {
+		key, val string
+		want     bool
+	}{
+		{"event_data.events.*.action", "failed", true},  // the second event
+		{"event_data.events.0.action", "failed", false}, // what entries had to write before
+		{"event_data.events.*.action", "~^(charged_back|refunded)$", false},
+		{"event_data.events.*.action", "*", true},
+		{"event_data.events.*.action", "!", false},
+		{"event_data.events.*.missing", "!", true},
+		{"event_data.events.*.details", "!", false}, // one is null, the other present
+		{"event_data.resources.*.scan_overview.*.severity", "~^(Critical|High)$", true},
+		{`event_data.resources.0.scan_overview["application/vnd.security.vulnerability.report; version=1.1"].severity`, "None", true},
+		{"event_data.nothing.*", "!", true},
+		{"event_data.nothing.*", "*", false},
+	}
+	for _, tt := range tests {
+		conds, err := whenConds(map[string]string{tt.key: tt.val})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.key, err)
+		}
+		if got := conds[0].holds(x); got != tt.want {
+			t.Errorf("%s = %q holds: %v, want %v", tt.key, tt.val, got, tt.want)
+		}
+	}
+}
+
+func TestCatalogue_ListAnyStep(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"scan": `[[detect]]
+body = { type = "SCANNING_COMPLETED" }
+[[fact]]
+label = "image"
+type = "list"
+path = "event_data.resources.*.scan_overview.*"
+item = "{severity} ({summary.total})"
+[[fact]]
+label = "count"
+type = "count"
+path = "event_data.events.*.details"
+[[rule]]
+when = { "event_data.resources.*.scan_overview.*.severity" = "~^(Critical|High)$" }
+importance = "high"
+`,
+	})
+	n := formatWith(t, c, "en", "application/json", harborScan)
+	want := []Fact{{"Image", "None (0); Critical (3)"}, {"Count", "1"}}
+	if d := diffNotification(Notification{Source: "SCAN", Importance: ImportanceHigh, Facts: want}, n); d != "" {
+		t.Error(d)
+	}
+}
+
+// formatWith formats a body through the entries of c, as Format would.
+func formatWith(t *testing.T, c *senderCatalogue, lang, ct, body string) Notification {
+	t.Helper()
+	ev := Event{ContentType: ct, Body: []byte(body)}
+	l := defaultBundle().For(lang)
+	f := &formatter{l: l, p: decode(ev)}
+	x := &scope{ev: ev, root: catalogueTree(f.p), l: l, f: f}
+	e := c.match(x, true)
+	if e == nil {
+		t.Fatal("no entry matched")
+	}
+	s := e.sender(x)
+	n := s.format(f)
+	n.Source, n.Event = s.source, s.event
+	return n
+}
