@@ -124,6 +124,16 @@ func TestCatalogueOps(t *testing.T) {
 			Thread: "95a9344a-2590-48ce-8d83-07e28b6d22c6",
 		},
 
+		{
+			// A person acted on the issue (trigger USER_ACTION): someone is on it.
+			Sender: "newrelic", File: "issue.user_action.json", Header: "New Relic · activated",
+			Facts:      []string{"Storage on Host Exceeded Threshold", "PIETER-UBUNTU", "issue workflow"},
+			Derived:    []string{"Priority: high", "Updated: 2024-04-22 07:14 UTC"},
+			DerivedRU:  []string{"Приоритет: high", "Обновлено: 22.04.2024 07:14 UTC"},
+			Importance: agent.ImportanceNormal, Link: "https://radar-api.service.newrelic.com/accounts/4420147/issues/13bbcdca-f0b6-470d-b0be-b34583c58869?notifier=WEBHOOK",
+			Thread: "13bbcdca-f0b6-470d-b0be-b34583c58869",
+		},
+
 		// Raygun: a new error (its message is empty), an error ignored.
 		{
 			Sender: "raygun", File: "new_error.json", Header: "Raygun · NewErrorOccurred",
@@ -200,8 +210,8 @@ func TestCatalogueOps(t *testing.T) {
 		{
 			Sender: "splunk", File: "search_alert.json", Header: "Splunk · alert",
 			Facts:      []string{"sudo", "myserver", "/var/log/auth.log", "session closed for user root"},
-			Derived:    []string{"Time: 2017-01-04 19:14 UTC", "Look at the results of the alert sudo"},
-			DerivedRU:  []string{"Время: 04.01.2017 19:14 UTC", "Посмотрите результаты алерта sudo"},
+			Derived:    []string{"sudo on myserver", "Time: 2017-01-04 19:14 UTC", "Look at the results of the alert sudo"},
+			DerivedRU:  []string{"sudo: myserver", "Время: 04.01.2017 19:14 UTC", "Посмотрите результаты алерта sudo"},
 			Importance: agent.ImportanceHigh,
 			Link:       "http://example.com:8000/app/search/search?q=%7Cloadjob%20rt_scheduler__admin__search__sudo_at_1483557185_2.2%20%7C%20head%201%20%7C%20tail%201&earliest=0&latest=now",
 			Thread:     "search/sudo", Action: true,
