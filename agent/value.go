@@ -448,8 +448,8 @@ func formatDuration(d time.Duration, lang string) string {
 		return strconv.FormatInt(d.Milliseconds(), 10) + " " + u[4]
 	case d < 10*time.Second && d%time.Second != 0:
 		return strconv.FormatFloat(math.Round(d.Seconds()*10)/10, 'f', -1, 64) + " " + u[3]
-	case d < time.Minute:
-		return strconv.FormatInt(int64(d/time.Second), 10) + " " + u[3]
+	case d < time.Minute-time.Second/2:
+		return strconv.FormatInt(int64(d.Round(time.Second)/time.Second), 10) + " " + u[3]
 	}
 	sec := int64(d.Round(time.Second) / time.Second)
 	parts := []struct {

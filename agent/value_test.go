@@ -180,6 +180,8 @@ func TestFormatDuration(t *testing.T) {
 		{1500 * time.Millisecond, "en", "1.5 s"},
 		{45 * time.Second, "en", "45 s"},
 		{45 * time.Second, "ru", "45 с"},
+		{13896 * time.Millisecond, "en", "14 s"}, // rounded, as minutes are
+		{59700 * time.Millisecond, "en", "1 min"},
 		{63 * time.Second, "en", "1 min 3 s"},
 		{5*time.Minute + 3*time.Second, "ru", "5 мин 3 с"},
 		{2*time.Hour + 5*time.Minute + 9*time.Second, "en", "2 h 5 min"},
