@@ -216,6 +216,13 @@ func TestParseDuration(t *testing.T) {
 		{"01:02:03", "", time.Hour + 2*time.Minute + 3*time.Second, true},
 		{"02:03.5", "", 2*time.Minute + 3500*time.Millisecond, true},
 		{"01:99", "", 0, false},
+		{"00:01:30.374", "", time.Minute + 30374*time.Millisecond, true}, // .NET TimeSpan
+		{"00:01:30.3740000", "", time.Minute + 30374*time.Millisecond, true},
+		{"1.02:03:04.5", "", 26*time.Hour + 3*time.Minute + 4500*time.Millisecond, true},
+		{"1.24:00:00", "", 0, false},
+		{"1.02:60:00", "", 0, false},
+		{"1.2.3:00:00", "", 0, false},
+		{"1.02:03", "", 0, false},
 		{"-5", "s", 0, false},
 		{"5", "weeks", 0, false},
 		{"soon", "", 0, false},
