@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -104,6 +105,7 @@ type factSpec struct {
 	currency *tmpl
 	minor    bool
 	unit     string
+	until    *tmpl // a duration's end time: the duration runs from value to it
 	path     bodyPath
 	item     *tmpl
 	when     []cond
@@ -260,6 +262,7 @@ type (
 		Currency string            `toml:"currency"`
 		Minor    *bool             `toml:"minor"`
 		Unit     string            `toml:"unit"`
+		Until    string            `toml:"until"`
 		Path     string            `toml:"path"`
 		Item     string            `toml:"item"`
 		When     map[string]string `toml:"when"`
@@ -551,6 +554,9 @@ func compileFact(rf rawFact) (factSpec, error) {
 	if rf.Unit != "" && fs.typ != "duration" {
 		return fs, errors.New("unit is for durations only")
 	}
+	if rf.Until != "" && fs.typ != "duration" {
+		return fs, errors.New("until is for durations only")
+	}
 	if (rf.Path != "" || rf.Item != "") && fs.typ != "list" && fs.typ != "count" {
 		return fs, errors.New("path and item are for lists and counts only")
 	}
@@ -589,6 +595,14 @@ func compileFact(rf rawFact) (factSpec, error) {
 	case "duration":
 		if _, ok := parseDuration("1", rf.Unit); !ok {
 			return fs, fmt.Errorf("unit %q (s, ms, us, ns, min, h)", rf.Unit)
+		}
+		if rf.Until != "" {
+			if rf.Unit != "" {
+				return fs, errors.New("a duration between two times (until) has no unit")
+			}
+			if fs.until, err = parseTemplate(rf.Until); err != nil {
+				return fs, fmt.Errorf("until: %w", err)
+			}
 		}
 	}
 	if fs.value, err = templates(rf.Value); err != nil {
@@ -944,6 +958,13 @@ func (fs *factSpec) render(x *scope) string {
 			return t
 		}
 	case "duration":
+		if fs.until != nil {
+			end, _ := fs.until.eval(x)
+			if d, ok := between(s, end); ok {
+				return formatDuration(d, lang)
+			}
+			return "" // not two times, or the end before the start: nothing to say
+		}
 		if d, ok := parseDuration(s, fs.unit); ok {
 			return formatDuration(d, lang)
 		}
@@ -956,6 +977,19 @@ func (fs *factSpec) render(x *scope) string {
 		}
 	}
 	return s
+}
+
+// between is the time from start to end, two timestamps parseTime reads
+// that both give a zone or both do not; ok is false when the end comes
+// first.
+func between(start, end string) (time.Duration, bool) {
+	a, ok1 := parseTime(start)
+	b, ok2 := parseTime(end)
+	if !ok1 || !ok2 || a.zone != b.zone || a.noTime != b.noTime {
+		return 0, false
+	}
+	d := b.t.Sub(a.t)
+	return d, d >= 0
 }
 
 // list is the items of a list fact: up to maxListItems, then "…and N
