@@ -51,8 +51,8 @@ func TestCatalogueOps(t *testing.T) {
 		{
 			Sender: "statuspage", File: "incident.resolved.json", Header: "Statuspage · incident.resolved",
 			Facts:      []string{"Database query delays", "The database issue is resolved."},
-			Derived:    []string{"Started: 2017-12-26 07:32 UTC", "Resolved: 2017-12-26 07:37 UTC"},
-			DerivedRU:  []string{"Начало: 26.12.2017 07:32 UTC", "Решён: 26.12.2017 07:37 UTC"},
+			Derived:    []string{"Started: 2017-12-26 07:32 UTC", "Resolved: 2017-12-26 07:37 UTC", "Duration: 5 min 20 s"},
+			DerivedRU:  []string{"Начало: 26.12.2017 07:32 UTC", "Решён: 26.12.2017 07:37 UTC", "Длительность: 5 мин 20 с"},
 			Importance: agent.ImportanceNormal, Link: "http://stspg.io/646947c1e", Thread: "jb7j80lkgqvb/z3lct0r596n4",
 		},
 		{
@@ -118,8 +118,8 @@ func TestCatalogueOps(t *testing.T) {
 		{
 			Sender: "newrelic", File: "issue.closed.json", Header: "New Relic · closed",
 			Facts:      []string{"main_app-UBUNTU query result is > 2.0 for 1 minutes on 'High CPU'", "main_app-UBUNTU"},
-			Derived:    []string{"Started: 2024-04-22 06:16 UTC", "Updated: 2024-04-22 06:17 UTC"},
-			DerivedRU:  []string{"Начало: 22.04.2024 06:16 UTC", "Обновлено: 22.04.2024 06:17 UTC"},
+			Derived:    []string{"Started: 2024-04-22 06:16 UTC", "Updated: 2024-04-22 06:17 UTC", "Duration: 1 min 7 s"},
+			DerivedRU:  []string{"Начало: 22.04.2024 06:16 UTC", "Обновлено: 22.04.2024 06:17 UTC", "Длительность: 1 мин 7 с"},
 			Importance: agent.ImportanceNormal, Link: "https://radar-api.service.newrelic.com/accounts/1/issues/0ea2df1c-adab-45d2-aae0-042b609d2322?notifier=SLACK",
 			Thread: "95a9344a-2590-48ce-8d83-07e28b6d22c6",
 		},
@@ -184,8 +184,8 @@ func TestCatalogueOps(t *testing.T) {
 		{
 			Sender: "grafana-oncall", File: "resolve.json", Header: "Grafana OnCall · resolve",
 			Facts:      []string{"Incident", "This alert was sent by user for the demonstration purposes", "TestAlert", "Main Integration - Webhook", "Webhooks Demo", "admin"},
-			Derived:    []string{"Started: 2023-04-19 21:53 UTC", "Resolved: 2023-04-19 21:59 UTC"},
-			DerivedRU:  []string{"Начало: 19.04.2023 21:53 UTC", "Решено: 19.04.2023 21:59 UTC"},
+			Derived:    []string{"Started: 2023-04-19 21:53 UTC", "Resolved: 2023-04-19 21:59 UTC", "Duration: 5 min 33 s"},
+			DerivedRU:  []string{"Начало: 19.04.2023 21:53 UTC", "Решено: 19.04.2023 21:59 UTC", "Длительность: 5 мин 33 с"},
 			Importance: agent.ImportanceNormal, Link: "https://**********.grafana.net/a/grafana-oncall-app/alert-groups/I6HNZGUFG4K11",
 			Thread: "I6HNZGUFG4K11",
 		},
@@ -201,8 +201,8 @@ func TestCatalogueOps(t *testing.T) {
 		{
 			Sender: "azure-monitor", File: "metric_alert.resolved.json", Header: "Azure Monitor · resolved",
 			Facts:      []string{"WCUS-R2-Gen2", "7.727"},
-			Derived:    []string{"Fired: 2019-03-22 13:58 UTC", "Resolved: 2019-03-22 14:03 UTC"},
-			DerivedRU:  []string{"Сработал: 22.03.2019 13:58 UTC", "Решён: 22.03.2019 14:03 UTC"},
+			Derived:    []string{"Fired: 2019-03-22 13:58 UTC", "Resolved: 2019-03-22 14:03 UTC", "Duration: 4 min 52 s"},
+			DerivedRU:  []string{"Сработал: 22.03.2019 13:58 UTC", "Решён: 22.03.2019 14:03 UTC", "Длительность: 4 мин 52 с"},
 			Importance: agent.ImportanceNormal, Thread: azureAlert,
 		},
 
