@@ -108,6 +108,7 @@ type factSpec struct {
 	until    *tmpl // a duration's end time: the duration runs from value to it
 	path     bodyPath
 	item     *tmpl
+	where    []cond // a list's (a count's) items are those where all hold
 	when     []cond
 }
 
@@ -265,6 +266,7 @@ type (
 		Until    string            `toml:"until"`
 		Path     string            `toml:"path"`
 		Item     string            `toml:"item"`
+		Where    map[string]string `toml:"where"`
 		When     map[string]string `toml:"when"`
 	}
 	rawRule struct {
@@ -560,6 +562,14 @@ func compileFact(rf rawFact) (factSpec, error) {
 	if (rf.Path != "" || rf.Item != "") && fs.typ != "list" && fs.typ != "count" {
 		return fs, errors.New("path and item are for lists and counts only")
 	}
+	if len(rf.Where) > 0 {
+		if rf.Path == "" {
+			return fs, errors.New("where is for lists and counts of a path only")
+		}
+		if fs.where, err = whenConds(rf.Where); err != nil {
+			return fs, fmt.Errorf("where: %w", err)
+		}
+	}
 	switch fs.typ {
 	case "list":
 		if rf.Path == "" || len(rf.Value) > 0 {
@@ -720,7 +730,7 @@ func whenConds(m map[string]string) ([]cond, error) {
 				return nil, fmt.Errorf("bad header name %q", name)
 			}
 			c.header = http.CanonicalHeaderKey(name)
-		} else {
+		} else if k != "." { // "." is the value itself (a list's item)
 			path, err := parsePath(k)
 			if err != nil {
 				return nil, err
@@ -920,7 +930,7 @@ func (fs *factSpec) render(x *scope) string {
 		return fs.list(x)
 	case "count":
 		switch {
-		case fs.path.wild():
+		case fs.path.wild() || fs.where != nil:
 			c := 0
 			fs.eachItem(x, func(*node) bool { c++; return true })
 			if c == 0 {
@@ -994,7 +1004,7 @@ func between(start, end string) (time.Duration, bool) {
 
 // list is the items of a list fact: up to maxListItems, then "…and N
 // more" for the items after them (not formatted: a hostile array of a
-// million items costs no more than three).
+// million items costs no more than three, and its where conditions).
 func (fs *factSpec) list(x *scope) string {
 	var items []string
 	more := 0
@@ -1018,8 +1028,15 @@ func (fs *factSpec) list(x *scope) string {
 // eachItem calls fn with every item of a list's (or a count's) path until
 // fn returns false: the elements of the array the path names, or, for a
 // path with "*", every value it reaches (an array it reaches gives its
-// elements).
+// elements); with where, only the items where all its conditions hold.
 func (fs *factSpec) eachItem(x *scope, fn func(*node) bool) {
+	if fs.where != nil {
+		all, ix := fn, *x // one scope for every item: no allocation per item
+		fn = func(it *node) bool {
+			ix.root = it
+			return !allHold(fs.where, &ix) || all(it)
+		}
+	}
 	each := func(n *node) bool {
 		if n.kind != kindArray {
 			return fn(n)

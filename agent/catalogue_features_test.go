@@ -246,3 +246,53 @@ until = "{job.stopped_at}"
 		})
 	}
 }
+
+// sonarGate is SonarQube's documented failed quality gate, cut to its
+// conditions: one passes, two fail.
+const sonarGate = `{"qualityGate":{"status":"ERROR","conditions":[
+ {"metric":"maintainability_rating","operator":"GREATER_THAN","value":"1","status":"OK","errorThreshold":"1"},
+ {"metric":"coverage","operator":"LESS_THAN","value":"0.0","status":"ERROR","errorThreshold":"80"},
+ {"metric":"duplicated_lines_density","operator":"GREATER_THAN","value":"89.39","status":"ERROR","errorThreshold":"3"}]},
+ "tags":["ok","fail-1","fail-2","ok","fail-3","fail-4"]}`
+
+func TestCatalogue_ListWhere(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"gate": `[[detect]]
+body = { qualityGate = "*" }
+[[fact]]
+label = { en = "Failed", ru = "Не пройдены" }
+type = "list"
+path = "qualityGate.conditions"
+item = "{metric|human}: {value} (limit {errorThreshold})"
+where = { status = "ERROR" }
+[[fact]]
+label = "count"
+type = "count"
+path = "qualityGate.conditions"
+where = { status = "ERROR", metric = "~^dup" }
+[[fact]]
+label = "tags"
+type = "list"
+path = "tags"
+where = { "." = "~^fail" }
+[[fact]]
+label = "check"
+type = "count"
+path = "qualityGate.conditions"
+where = { status = "WARN" }
+`,
+	})
+	n := formatWith(t, c, "en", "application/json", sonarGate)
+	want := []Fact{
+		{"Failed", "coverage: 0.0 (limit 80); duplicated lines density: 89.39 (limit 3)"},
+		{"Count", "1"},
+		{"Tags", "fail-1; fail-2; fail-3; …and 1 more"}, // the rest counts matching items only
+	}
+	if d := diffNotification(Notification{Source: "GATE", Importance: ImportanceNormal, Facts: want}, n); d != "" {
+		t.Error(d)
+	}
+	if _, _, err := parseEntry("x", []byte(minimal+"[[detect]]\nbody = { a = \"*\" }\n[[fact]]\nlabel = \"status\"\nvalue = \"{a}\"\nwhere = { b = \"1\" }\n")); err == nil ||
+		!strings.Contains(err.Error(), "where is for lists and counts") {
+		t.Errorf("where on a text fact: %v", err)
+	}
+}
