@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -104,8 +105,10 @@ type factSpec struct {
 	currency *tmpl
 	minor    bool
 	unit     string
+	until    *tmpl // a duration's end time: the duration runs from value to it
 	path     bodyPath
 	item     *tmpl
+	where    []cond // a list's (a count's) items are those where all hold
 	when     []cond
 }
 
@@ -260,8 +263,10 @@ type (
 		Currency string            `toml:"currency"`
 		Minor    *bool             `toml:"minor"`
 		Unit     string            `toml:"unit"`
+		Until    string            `toml:"until"`
 		Path     string            `toml:"path"`
 		Item     string            `toml:"item"`
+		Where    map[string]string `toml:"where"`
 		When     map[string]string `toml:"when"`
 	}
 	rawRule struct {
@@ -551,8 +556,19 @@ func compileFact(rf rawFact) (factSpec, error) {
 	if rf.Unit != "" && fs.typ != "duration" {
 		return fs, errors.New("unit is for durations only")
 	}
+	if rf.Until != "" && fs.typ != "duration" {
+		return fs, errors.New("until is for durations only")
+	}
 	if (rf.Path != "" || rf.Item != "") && fs.typ != "list" && fs.typ != "count" {
 		return fs, errors.New("path and item are for lists and counts only")
+	}
+	if len(rf.Where) > 0 {
+		if rf.Path == "" {
+			return fs, errors.New("where is for lists and counts of a path only")
+		}
+		if fs.where, err = whenConds(rf.Where); err != nil {
+			return fs, fmt.Errorf("where: %w", err)
+		}
 	}
 	switch fs.typ {
 	case "list":
@@ -589,6 +605,14 @@ func compileFact(rf rawFact) (factSpec, error) {
 	case "duration":
 		if _, ok := parseDuration("1", rf.Unit); !ok {
 			return fs, fmt.Errorf("unit %q (s, ms, us, ns, min, h)", rf.Unit)
+		}
+		if rf.Until != "" {
+			if rf.Unit != "" {
+				return fs, errors.New("a duration between two times (until) has no unit")
+			}
+			if fs.until, err = parseTemplate(rf.Until); err != nil {
+				return fs, fmt.Errorf("until: %w", err)
+			}
 		}
 	}
 	if fs.value, err = templates(rf.Value); err != nil {
@@ -706,7 +730,7 @@ func whenConds(m map[string]string) ([]cond, error) {
 				return nil, fmt.Errorf("bad header name %q", name)
 			}
 			c.header = http.CanonicalHeaderKey(name)
-		} else {
+		} else if k != "." { // "." is the value itself (a list's item)
 			path, err := parsePath(k)
 			if err != nil {
 				return nil, err
@@ -906,7 +930,7 @@ func (fs *factSpec) render(x *scope) string {
 		return fs.list(x)
 	case "count":
 		switch {
-		case fs.path.wild():
+		case fs.path.wild() || fs.where != nil:
 			c := 0
 			fs.eachItem(x, func(*node) bool { c++; return true })
 			if c == 0 {
@@ -944,6 +968,13 @@ func (fs *factSpec) render(x *scope) string {
 			return t
 		}
 	case "duration":
+		if fs.until != nil {
+			end, _ := fs.until.eval(x)
+			if d, ok := between(s, end); ok {
+				return formatDuration(d, lang)
+			}
+			return "" // not two times, or the end before the start: nothing to say
+		}
 		if d, ok := parseDuration(s, fs.unit); ok {
 			return formatDuration(d, lang)
 		}
@@ -958,9 +989,22 @@ func (fs *factSpec) render(x *scope) string {
 	return s
 }
 
+// between is the time from start to end, two timestamps parseTime reads
+// that both give a zone or both do not; ok is false when the end comes
+// first.
+func between(start, end string) (time.Duration, bool) {
+	a, ok1 := parseTime(start)
+	b, ok2 := parseTime(end)
+	if !ok1 || !ok2 || a.zone != b.zone || a.noTime != b.noTime {
+		return 0, false
+	}
+	d := b.t.Sub(a.t)
+	return d, d >= 0
+}
+
 // list is the items of a list fact: up to maxListItems, then "…and N
 // more" for the items after them (not formatted: a hostile array of a
-// million items costs no more than three).
+// million items costs no more than three, and its where conditions).
 func (fs *factSpec) list(x *scope) string {
 	var items []string
 	more := 0
@@ -984,8 +1028,15 @@ func (fs *factSpec) list(x *scope) string {
 // eachItem calls fn with every item of a list's (or a count's) path until
 // fn returns false: the elements of the array the path names, or, for a
 // path with "*", every value it reaches (an array it reaches gives its
-// elements).
+// elements); with where, only the items where all its conditions hold.
 func (fs *factSpec) eachItem(x *scope, fn func(*node) bool) {
+	if fs.where != nil {
+		all, ix := fn, *x // one scope for every item: no allocation per item
+		fn = func(it *node) bool {
+			ix.root = it
+			return !allHold(fs.where, &ix) || all(it)
+		}
+	}
 	each := func(n *node) bool {
 		if n.kind != kindArray {
 			return fn(n)

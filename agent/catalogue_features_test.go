@@ -190,3 +190,109 @@ func formatWith(t *testing.T, c *senderCatalogue, lang, ct, body string) Notific
 	n.Source, n.Event = s.source, s.event
 	return n
 }
+
+// TestParseEntry_InvalidAdditions are the load errors of the format's
+// later additions.
+func TestParseEntry_InvalidAdditions(t *testing.T) {
+	detect := "[[detect]]\nheader = { \"X-Event\" = \"*\" }\n"
+	tests := []struct{ name, src, want string }{
+		{"UntilOnText", detect + "[[fact]]\nlabel = \"status\"\nvalue = \"{a}\"\nuntil = \"{b}\"\n", "until is for durations only"},
+		{"UntilWithUnit", detect + "[[fact]]\nlabel = \"duration\"\ntype = \"duration\"\nvalue = \"{a}\"\nuntil = \"{b}\"\nunit = \"ms\"\n", "has no unit"},
+		{"UntilBadTemplate", detect + "[[fact]]\nlabel = \"duration\"\ntype = \"duration\"\nvalue = \"{a}\"\nuntil = \"{b\"\n", "until: template"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := parseEntry("x", []byte(minimal+tt.src))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("parseEntry error = %v, want one with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCatalogue_DurationUntil: CI and monitoring senders give a job's or an
+// incident's two ends, not its length (CircleCI started_at/stopped_at, New
+// Relic's epoch milliseconds).
+func TestCatalogue_DurationUntil(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"ci": `[[detect]]
+body = { job = "*" }
+[[fact]]
+label = "duration"
+type = "duration"
+value = "{job.started_at}"
+until = "{job.stopped_at}"
+`,
+	})
+	tests := []struct{ name, lang, job, want string }{
+		{"ISO", "en", `{"started_at":"2021-09-01T22:49:34.317Z","stopped_at":"2021-09-01T22:49:48.213Z"}`, "14 s"}, // 13.896 s
+		{"ISOZones", "en", `{"started_at":"2024-03-05T14:00:00Z","stopped_at":"2024-03-05T17:05:00+03:00"}`, "5 min"},
+		{"EpochMillis", "ru", `{"started_at":1709647620000,"stopped_at":1709651283000}`, "1 ч 1 мин"},
+		{"EndFirst", "en", `{"started_at":"2024-03-05T14:07:00Z","stopped_at":"2024-03-05T14:00:00Z"}`, ""},
+		{"NoEnd", "en", `{"started_at":"2024-03-05T14:07:00Z","stopped_at":null}`, ""},
+		{"NotATime", "en", `{"started_at":"soon","stopped_at":"later"}`, ""},
+		{"ZoneAndNone", "en", `{"started_at":"2024-03-05T14:00:00Z","stopped_at":"2024-03-05 14:05:00"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := formatWith(t, c, tt.lang, "application/json", `{"job":`+tt.job+`}`)
+			got := ""
+			if len(n.Facts) > 0 {
+				got = n.Facts[0].Value
+			}
+			if got != tt.want {
+				t.Errorf("duration %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// sonarGate is SonarQube's documented failed quality gate, cut to its
+// conditions: one passes, two fail.
+const sonarGate = `{"qualityGate":{"status":"ERROR","conditions":[
+ {"metric":"maintainability_rating","operator":"GREATER_THAN","value":"1","status":"OK","errorThreshold":"1"},
+ {"metric":"coverage","operator":"LESS_THAN","value":"0.0","status":"ERROR","errorThreshold":"80"},
+ {"metric":"duplicated_lines_density","operator":"GREATER_THAN","value":"89.39","status":"ERROR","errorThreshold":"3"}]},
+ "tags":["ok","fail-1","fail-2","ok","fail-3","fail-4"]}`
+
+func TestCatalogue_ListWhere(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"gate": `[[detect]]
+body = { qualityGate = "*" }
+[[fact]]
+label = { en = "Failed", ru = "Не пройдены" }
+type = "list"
+path = "qualityGate.conditions"
+item = "{metric|human}: {value} (limit {errorThreshold})"
+where = { status = "ERROR" }
+[[fact]]
+label = "count"
+type = "count"
+path = "qualityGate.conditions"
+where = { status = "ERROR", metric = "~^dup" }
+[[fact]]
+label = "tags"
+type = "list"
+path = "tags"
+where = { "." = "~^fail" }
+[[fact]]
+label = "check"
+type = "count"
+path = "qualityGate.conditions"
+where = { status = "WARN" }
+`,
+	})
+	n := formatWith(t, c, "en", "application/json", sonarGate)
+	want := []Fact{
+		{"Failed", "coverage: 0.0 (limit 80); duplicated lines density: 89.39 (limit 3)"},
+		{"Count", "1"},
+		{"Tags", "fail-1; fail-2; fail-3; …and 1 more"}, // the rest counts matching items only
+	}
+	if d := diffNotification(Notification{Source: "GATE", Importance: ImportanceNormal, Facts: want}, n); d != "" {
+		t.Error(d)
+	}
+	if _, _, err := parseEntry("x", []byte(minimal+"[[detect]]\nbody = { a = \"*\" }\n[[fact]]\nlabel = \"status\"\nvalue = \"{a}\"\nwhere = { b = \"1\" }\n")); err == nil ||
+		!strings.Contains(err.Error(), "where is for lists and counts") {
+		t.Errorf("where on a text fact: %v", err)
+	}
+}

@@ -448,8 +448,8 @@ func formatDuration(d time.Duration, lang string) string {
 		return strconv.FormatInt(d.Milliseconds(), 10) + " " + u[4]
 	case d < 10*time.Second && d%time.Second != 0:
 		return strconv.FormatFloat(math.Round(d.Seconds()*10)/10, 'f', -1, 64) + " " + u[3]
-	case d < time.Minute:
-		return strconv.FormatInt(int64(d/time.Second), 10) + " " + u[3]
+	case d < time.Minute-time.Second/2:
+		return strconv.FormatInt(int64(d.Round(time.Second)/time.Second), 10) + " " + u[3]
 	}
 	sec := int64(d.Round(time.Second) / time.Second)
 	parts := []struct {
@@ -547,20 +547,32 @@ func parseISODuration(s string) (time.Duration, bool) {
 	return time.Duration(total * 1e9), true
 }
 
-// parseClock reads "hh:mm:ss" or "mm:ss", with an optional fraction.
+// parseClock reads "hh:mm:ss" or "mm:ss", with an optional fraction, and
+// .NET's TimeSpan "d.hh:mm:ss.fffffff" ("1.02:03:04.5").
 func parseClock(s string) (time.Duration, bool) {
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 || len(parts) > 3 {
 		return 0, false
 	}
 	var total float64
+	days := false
+	if d, h, ok := strings.Cut(parts[0], "."); ok && len(parts) == 3 {
+		days = true
+		dn, err1 := strconv.Atoi(d)
+		hn, err2 := strconv.Atoi(h)
+		if !isDigits(d) || !isDigits(h) || len(d) > 6 || err1 != nil || err2 != nil || hn >= 24 {
+			return 0, false
+		}
+		total = float64(dn*24 + hn)
+		parts = parts[1:]
+	}
 	for i, p := range parts {
 		digits := p
 		if i == len(parts)-1 {
 			digits = strings.Replace(p, ".", "", 1)
 		}
 		v, err := strconv.ParseFloat(p, 64)
-		if !isDigits(digits) || len(p) > 12 || err != nil || i > 0 && v >= 60 {
+		if !isDigits(digits) || len(p) > 12 || err != nil || (i > 0 || days) && v >= 60 {
 			return 0, false
 		}
 		total = total*60 + v

@@ -180,6 +180,8 @@ func TestFormatDuration(t *testing.T) {
 		{1500 * time.Millisecond, "en", "1.5 s"},
 		{45 * time.Second, "en", "45 s"},
 		{45 * time.Second, "ru", "45 с"},
+		{13896 * time.Millisecond, "en", "14 s"}, // rounded, as minutes are
+		{59700 * time.Millisecond, "en", "1 min"},
 		{63 * time.Second, "en", "1 min 3 s"},
 		{5*time.Minute + 3*time.Second, "ru", "5 мин 3 с"},
 		{2*time.Hour + 5*time.Minute + 9*time.Second, "en", "2 h 5 min"},
@@ -214,6 +216,13 @@ func TestParseDuration(t *testing.T) {
 		{"01:02:03", "", time.Hour + 2*time.Minute + 3*time.Second, true},
 		{"02:03.5", "", 2*time.Minute + 3500*time.Millisecond, true},
 		{"01:99", "", 0, false},
+		{"00:01:30.374", "", time.Minute + 30374*time.Millisecond, true}, // .NET TimeSpan
+		{"00:01:30.3740000", "", time.Minute + 30374*time.Millisecond, true},
+		{"1.02:03:04.5", "", 26*time.Hour + 3*time.Minute + 4500*time.Millisecond, true},
+		{"1.24:00:00", "", 0, false},
+		{"1.02:60:00", "", 0, false},
+		{"1.2.3:00:00", "", 0, false},
+		{"1.02:03", "", 0, false},
 		{"-5", "s", 0, false},
 		{"5", "weeks", 0, false},
 		{"soon", "", 0, false},
