@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httputil"
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -377,24 +379,7 @@ func listenAndServe(t *testing.T, srv *http.Server, addr string) {
 //	HERALD_TEST_PG_RESTART_URL='postgres://postgres:postgres@127.0.0.1:5499/herald_restart?sslmode=disable' \
 //	go test -run TestE2E_PostgresRestart .
 func TestE2E_PostgresRestart(t *testing.T) {
-	cluster, base := os.Getenv("HERALD_TEST_PG_RESTART"), os.Getenv("HERALD_TEST_PG_RESTART_URL")
-	if cluster == "" || base == "" {
-		t.Skip("opt-in: set HERALD_TEST_PG_RESTART and HERALD_TEST_PG_RESTART_URL to a cluster of its own (see the comment)")
-	}
-	ctl := func(action string) {
-		t.Helper()
-		args := append([]string{"--skip-systemctl-redirect"}, strings.Fields(cluster)...)
-		out, err := exec.Command("pg_ctlcluster", append(args, action)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("pg_ctlcluster %s: %v\n%s", action, err, out)
-		}
-	}
-	t.Cleanup(func() {
-		exec.Command("pg_ctlcluster", append(append([]string{"--skip-systemctl-redirect"}, strings.Fields(cluster)...), "start")...).Run()
-	})
-	t.Setenv("TEST_DATABASE_URL", base)
-	t.Setenv("HERALD_REQUIRE_POSTGRES", "1")
-	databaseURL := storagetest.PostgresURL(t)
+	databaseURL, ctl := restartCluster(t)
 
 	const chats, events = 10, 150
 	bin := heraldBinary(t)
@@ -491,4 +476,290 @@ func TestE2E_PostgresRestart(t *testing.T) {
 		t.Fatalf("herald exited:\n%s", p.logs)
 	default:
 	}
+}
+
+// restartCluster is the opt-in PostgreSQL cluster of its own that
+// TestE2E_PostgresRestart describes: a fresh database on it, and ctl, which
+// runs pg_ctlcluster's action on the cluster with options (such as "-m",
+// "immediate"). The cluster is started again when the test ends, whatever
+// happened.
+func restartCluster(t *testing.T) (string, func(action string, opts ...string)) {
+	t.Helper()
+	cluster, base := os.Getenv("HERALD_TEST_PG_RESTART"), os.Getenv("HERALD_TEST_PG_RESTART_URL")
+	if cluster == "" || base == "" {
+		t.Skip("opt-in: set HERALD_TEST_PG_RESTART and HERALD_TEST_PG_RESTART_URL to a cluster of its own (see TestE2E_PostgresRestart)")
+	}
+	command := func(action string, opts ...string) *exec.Cmd {
+		args := append(append([]string{"--skip-systemctl-redirect"}, opts...), strings.Fields(cluster)...)
+		return exec.Command("pg_ctlcluster", append(args, action)...)
+	}
+	t.Cleanup(func() { command("start").Run() })
+	t.Setenv("TEST_DATABASE_URL", base)
+	t.Setenv("HERALD_REQUIRE_POSTGRES", "1")
+	return storagetest.PostgresURL(t), func(action string, opts ...string) {
+		t.Helper()
+		if out, err := command(action, opts...).CombinedOutput(); err != nil {
+			t.Fatalf("pg_ctlcluster %s %v: %v\n%s", action, opts, err, out)
+		}
+	}
+}
+
+// storm is one chat's webhook (w0, seedHooks) holding a backlog of events
+// that were posted to a running herald while the chat was muted: unmuted,
+// they are one storm, and go out folded into a digest.
+type storm struct {
+	db      *storage.DB
+	tg      *telegramtest.Server
+	token   string
+	webhook int64
+	chat    int64
+	events  []string // ids, in order
+}
+
+// seedStorm makes the chat and its webhook, muted.
+func seedStorm(t *testing.T, tg *telegramtest.Server, databaseURL string) *storm {
+	t.Helper()
+	tokens, chats := seedHooks(t, tg, databaseURL, 1)
+	s := &storm{db: storagetest.Open(t, databaseURL), tg: tg, token: tokens[0], chat: chats[0]}
+	ctx := context.Background()
+	whs, err := s.db.WebhooksByOwner(ctx, 1001)
+	if err != nil || len(whs) != 1 {
+		t.Fatalf("webhooks: %v %v", whs, err)
+	}
+	s.webhook = whs[0].ID
+	if err := s.db.Mute(ctx, s.webhook, s.chat, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// postAll posts events 0 to n-1, a few at a time (post).
+func (s *storm) postAll(t *testing.T, addr string, n int) {
+	t.Helper()
+	ids := make([]string, n)
+	errs := make(chan error, n)
+	seqs := make(chan int, n)
+	for i := range n {
+		seqs <- i
+	}
+	close(seqs)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range seqs {
+				id, err := s.send(addr, i)
+				ids[i] = id
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.events = append(s.events, ids...)
+}
+
+// post posts event seq (post) and keeps its id.
+func (s *storm) post(t *testing.T, addr string, seq int) string {
+	t.Helper()
+	id, err := s.send(addr, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.events = append(s.events, id)
+	return id
+}
+
+// send posts event seq to herald at addr until it is accepted (a 503 while
+// the database is away is retried, as senders do) and returns its id.
+func (s *storm) send(addr string, seq int) (string, error) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/hook/"+s.token,
+			strings.NewReader(fmt.Sprintf(`{"event":"storm","seq":"#%03d"}`, seq)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("storm-%d", seq))
+		resp, err := client.Do(req)
+		if err == nil {
+			var m map[string]any
+			json.NewDecoder(resp.Body).Decode(&m)
+			resp.Body.Close()
+			if id, _ := m["id"].(string); id != "" && (resp.StatusCode == 202 || resp.StatusCode == 200) {
+				return id, nil
+			}
+			err = fmt.Errorf("%d %v", resp.StatusCode, m)
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("event %d not accepted within 60s: %v", seq, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// unmute ends the mute: the backlog is queued, for herald's next poll.
+func (s *storm) unmute(t *testing.T) {
+	t.Helper()
+	if n, err := s.db.Unmute(context.Background(), s.webhook, s.chat); err != nil || n != len(s.events) {
+		t.Fatalf("unmute: %d %v, want %d queued", n, err, len(s.events))
+	}
+}
+
+// delivered waits until every event posted is delivered, failing with
+// logs if it takes longer than timeout.
+func (s *storm) delivered(t *testing.T, timeout time.Duration, logs ...*syncBuffer) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for i := 0; i < len(s.events); {
+		ev, err := s.db.EventByID(ctx, s.webhook, s.events[i])
+		if err == nil && ev.Status == storage.StatusDelivered {
+			i++
+			continue
+		}
+		if err == nil && ev.Status == storage.StatusFailed {
+			t.Fatalf("event %d failed: %s", i, ev.Error)
+		}
+		if time.Now().After(deadline) {
+			var all strings.Builder
+			for _, l := range logs {
+				all.WriteString(l.String())
+			}
+			t.Fatalf("event %d of %d not delivered after %v (%v, %v); the chat got %d messages\n%s",
+				i, len(s.events), timeout, ev.Status, err, len(s.tg.Messages(s.chat)), all.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var digestRE = regexp.MustCompile(`(\d+) events? from w0`)
+
+// messages counts what the chat got: digests (with the events each carried)
+// and single notifications.
+func (s *storm) messages() (digests []int, singles int) {
+	for _, m := range s.tg.Messages(s.chat) {
+		if d := digestRE.FindStringSubmatch(m.Text); d != nil {
+			n, _ := strconv.Atoi(d[1])
+			digests = append(digests, n)
+			continue
+		}
+		singles++
+	}
+	return digests, singles
+}
+
+// waitLog waits until a process's logs contain text.
+func waitLog(t *testing.T, logs *syncBuffer, text string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(logs.String(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the logs after %v:\n%s", text, timeout, logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitClosed waits for a channel a fake closes (Fault.Arrived).
+func waitClosed(t *testing.T, c chan struct{}, what string, timeout time.Duration, logs *syncBuffer) {
+	t.Helper()
+	select {
+	case <-c:
+	case <-time.After(timeout):
+		t.Fatalf("%s did not happen within %v:\n%s", what, timeout, logs)
+	}
+}
+
+// TestE2E_PostgresDigestOutage (issue 16): PostgreSQL stops (-m immediate)
+// while a storm's digest is being sent, so that the digest goes out but
+// its outcome cannot be recorded; it starts again under the same running
+// herald. The chat must not stop receiving: an event posted afterwards
+// arrives, every event of the storm ends delivered, and what was folded goes
+// out folded again (one digest at most twice), never one message per event.
+func TestE2E_PostgresDigestOutage(t *testing.T) {
+	databaseURL, ctl := restartCluster(t)
+	const events = 200
+	bin := heraldBinary(t)
+	tg := telegramtest.Start(t)
+	s := seedStorm(t, tg, databaseURL)
+	addr := freeAddr(t)
+	p := startProc(t, bin, map[string]string{
+		"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": databaseURL,
+		"LISTEN_ADDR": addr, "PUBLIC_URL": "http://" + addr, "LOG_LEVEL": "info", "HOOK_RATE_LIMIT": "1000/m",
+	})
+	s.postAll(t, addr, events)
+	arrived := make(chan struct{})
+	tg.FailNext("sendMessage", telegramtest.Fault{Delay: 6 * time.Second, Arrived: arrived})
+	s.unmute(t)
+	waitClosed(t, arrived, "the digest's send", 30*time.Second, p.logs)
+	ctl("stop", "-m", "immediate")
+	// The digest goes out; recording it fails.
+	waitLog(t, p.logs, `msg="record delivery"`, 30*time.Second)
+	ctl("start")
+	started := time.Now()
+	t.Logf("PostgreSQL stopped during the digest's send and started again after its record failed")
+
+	s.post(t, addr, events)
+	s.delivered(t, 2*time.Minute, p.logs)
+	t.Logf("every event delivered %v after PostgreSQL came back", time.Since(started).Round(100*time.Millisecond))
+	digests, singles := s.messages()
+	t.Logf("the chat got digests of %v events and %d single messages", digests, singles)
+	if singles != 0 || len(digests) > 2 {
+		t.Errorf("digests of %v and %d single messages; want the storm folded again, at most twice, never one by one\n%s",
+			digests, singles, tg.Dump(s.chat))
+	}
+	select {
+	case <-p.done:
+		t.Fatalf("herald exited:\n%s", p.logs)
+	default:
+	}
+}
+
+// TestE2E_Kill9MidDigest (issue 16): a herald process killed with SIGKILL
+// while it sends a storm's digest, and started again: what was folded goes
+// out folded again — one digest at most twice, never one message per
+// event — and every event ends delivered.
+func TestE2E_Kill9MidDigest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and kills it")
+	}
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		const events = 200
+		bin := heraldBinary(t)
+		tg := telegramtest.Start(t)
+		s := seedStorm(t, tg, databaseURL)
+		addr := freeAddr(t)
+		env := map[string]string{
+			"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": databaseURL,
+			"LISTEN_ADDR": addr, "PUBLIC_URL": "http://" + addr, "LOG_LEVEL": "info", "HOOK_RATE_LIMIT": "1000/m",
+		}
+		first := startProc(t, bin, env)
+		s.postAll(t, addr, events)
+		arrived := make(chan struct{})
+		// Held until the sender dies: then Telegram has it, as a request
+		// that reached it whole would be.
+		tg.FailNext("sendMessage", telegramtest.Fault{Delay: time.Minute, Arrived: arrived})
+		s.unmute(t)
+		waitClosed(t, arrived, "the digest's send", 30*time.Second, first.logs)
+		if err := first.cmd.Process.Signal(os.Kill); err != nil {
+			t.Fatal(err)
+		}
+		<-first.done
+		killed := time.Now()
+		second := startProc(t, bin, env)
+		s.delivered(t, 90*time.Second, first.logs, second.logs)
+		digests, singles := s.messages()
+		t.Logf("delivered %v after the kill: digests of %v events and %d single messages",
+			time.Since(killed).Round(100*time.Millisecond), digests, singles)
+		if singles != 0 || len(digests) == 0 || len(digests) > 2 || digests[len(digests)-1] != events {
+			t.Errorf("digests of %v and %d single messages; want the storm of %d folded again, at most twice, never one by one\n%s",
+				digests, singles, events, tg.Dump(s.chat))
+		}
+	})
 }

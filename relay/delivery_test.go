@@ -427,3 +427,68 @@ func TestRelay_WakeForHeldChat(t *testing.T) {
 		}
 	})
 }
+
+// TestRelay_FoldAgain (issue 16): a digest whose outcome is unknown — its
+// process died while sending it, leaving the deliveries it folded under a
+// lease that then ran out — goes out folded again: one digest, never one
+// message per event, whether the chat's backlog is still a storm or no
+// longer is (here: no pacing at all, so never a storm by itself).
+func TestRelay_FoldAgain(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		defaults := bot.DefaultLimits()
+		for i, tt := range []struct {
+			name   string
+			events int
+			limits *bot.Limits
+		}{
+			{"Storm", 200, &defaults}, // 200 at a private chat's one a second
+			{"NoLongerAStorm", 5, nil},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				ctx := context.Background()
+				db := storagetest.Open(t, databaseURL)
+				tg := telegramtest.Start(t)
+				u := telegramtest.User{ID: int64(5000 + i), FirstName: "U"}
+				c := telegramtest.PrivateChat(u)
+				tg.KnownChat(c)
+				if err := db.UpsertUser(ctx, storage.User{ID: u.ID, Started: true}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.EnsureChat(ctx, storage.Chat{ID: c.ID, Type: c.Type, Language: "en"}); err != nil {
+					t.Fatal(err)
+				}
+				wh, err := db.CreateWebhook(ctx, u.ID, "alerts", storage.HashToken(storage.NewToken()), c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for n := range tt.events {
+					ev := storage.Event{WebhookID: wh.ID, ContentType: "application/json", Headers: `{}`,
+						Body: []byte(fmt.Sprintf(`{"event":"cpu_high","host":"web%d"}`, n))}
+					if _, err := db.InsertEvent(ctx, &ev); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// The dead process's digest, folded under a lease now run out.
+				heads, err := db.ClaimDeliveries(ctx, "dead", time.Millisecond, 1)
+				if err != nil || len(heads) != 1 {
+					t.Fatalf("claim: %v %v", heads, err)
+				}
+				rest, err := db.ClaimChatBacklog(ctx, heads[0], time.Millisecond, tt.events)
+				if err != nil || len(rest) != tt.events-1 {
+					t.Fatalf("fold: %d %v, want %d", len(rest), err, tt.events-1)
+				}
+
+				e := setupWith(t, databaseURL, options{db: db, fake: tg, limits: tt.limits})
+				e.drained(t, 20*time.Second)
+				ms := tg.Messages(c.ID)
+				var count []string
+				if len(ms) == 1 {
+					count = regexp.MustCompile(`(\d+) events? from alerts`).FindStringSubmatch(ms[0].Text)
+				}
+				if count == nil || count[1] != strconv.Itoa(tt.events) {
+					t.Fatalf("%d messages, want one digest of %d events:\n%s", len(ms), tt.events, tg.Dump(c.ID))
+				}
+			})
+		}
+	})
+}

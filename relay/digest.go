@@ -3,6 +3,7 @@ package relay
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"log/slog"
@@ -34,9 +35,15 @@ const (
 // nothing to fold: head is then sent alone.
 func (r *Relay) deliverDigest(ctx context.Context, log *slog.Logger, head storage.Delivery, chat storage.Chat, interval time.Duration, backlog int) bool {
 	rest, err := r.db.ClaimChatBacklog(ctx, head, r.cfg.Lease, r.cfg.FoldMax-1)
+	if errors.Is(err, storage.ErrLeaseLost) {
+		log.Warn("fold backlog: the delivery was taken over", "error", err)
+		return true
+	}
 	if err != nil {
-		log.Warn("fold backlog", "error", err)
-		return false
+		// Sent alone, head would be recorded no better; and a digest
+		// being folded again must not go out one event at a time.
+		r.retry(ctx, log, head, fmt.Errorf("fold backlog: %w", err))
+		return true
 	}
 	if len(rest) == 0 {
 		return false
@@ -48,7 +55,7 @@ func (r *Relay) deliverDigest(ctx context.Context, log *slog.Logger, head storag
 		r.retry(ctx, log, head, fmt.Errorf("digest: %w", err))
 		return true
 	}
-	log.Info("storm: folding the chat's backlog into a digest", "events", len(dls), "backlog", backlog)
+	log.Info("storm: folding the chat's backlog into a digest", "events", len(dls), "backlog", backlog, "again", head.FoldedInto != 0)
 	msgID, err := r.send.Send(ctx, chat.ID, msg)
 	r.outcome(ctx, log, dls, interval, backlog, msgID, err, tasks...)
 	return true
@@ -83,7 +90,7 @@ func (r *Relay) digest(ctx context.Context, chat storage.Chat, dls []storage.Del
 	loud := false
 	folded := 0
 	var tasks []storage.NewTask
-	err := r.db.EachHeldEvent(ctx, chat.ID, dls[0].LeaseOwner, func(ev storage.QueuedEvent) error {
+	err := r.db.EachHeldEvent(ctx, dls, func(ev storage.QueuedEvent) error {
 		folded++
 		n := agent.Format(toAgentEvent(ev), chat.Language, r.loc)
 		kind := strings.Join(slices.DeleteFunc([]string{oneLine(n.Source), oneLine(n.Event)}, func(s string) bool { return s == "" }), " · ")

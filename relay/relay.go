@@ -350,8 +350,11 @@ func (r *Relay) process(ctx context.Context, d storage.Delivery) {
 		return
 	}
 	interval := r.limits.ChatInterval(chat.Type)
-	fold := r.storm(ctx, backlog, interval)
-	if fold {
+	// A delivery folded into a digest whose outcome is unknown (its process
+	// died, or its record failed) goes out folded again, storm or not now:
+	// that digest may have reached the chat, and resending its events one
+	// by one would repeat the storm it folded.
+	if d.FoldedInto != 0 || r.storm(ctx, backlog, interval) {
 		if r.deliverDigest(ctx, log, d, chat, interval, backlog) {
 			return
 		}

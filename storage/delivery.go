@@ -35,9 +35,16 @@ type Delivery struct {
 	Attempts   int       `db:"attempts"`
 	LeaseOwner string    `db:"lease_owner"`
 	CreatedAt  time.Time `db:"created_at"`
+	// FoldedInto is the first delivery of the digest this one was folded
+	// into (its own id for that first one; ClaimChatBacklog), kept until the
+	// digest's outcome is recorded; 0 when not folded. A claimed delivery
+	// that carries it was folded into a digest whose outcome is unknown
+	// (its process died, or the database failed while the outcome was
+	// recorded): it goes out folded again.
+	FoldedInto int64 `db:"folded_into"`
 }
 
-const deliveryColumns = `id, event_id, chat_id, status, attempts, lease_owner, created_at`
+const deliveryColumns = `id, event_id, chat_id, status, attempts, lease_owner, created_at, folded_into`
 
 // chatHeads lists the oldest unsettled delivery of each chat that has one:
 // the only rows a claim may take, so that one chat's messages go out one at
@@ -109,23 +116,46 @@ func (d *DB) ClaimDeliveries(ctx context.Context, owner string, lease time.Durat
 	return out, nil
 }
 
-// ClaimChatBacklog leases to owner, with head, the chat's queued deliveries
-// after head (up to limit, oldest first), for folding them into one digest
-// message. The caller must hold head: the chat's other deliveries then wait
-// behind it, so nobody else is sending to the chat.
+// ClaimChatBacklog folds the chat's pending deliveries after head (up to
+// limit, oldest first) into one digest headed by head: it leases them to
+// head's owner and marks head and them as the digest's (FoldedInto) before
+// the digest is sent, so that a digest whose outcome is never recorded is
+// sent folded again rather than one message per event. The caller must
+// hold head: the chat's other deliveries then wait behind it, so nobody
+// else is sending to the chat. Besides queued ones it takes deliveries
+// nobody is sending any more: under a lease that ran out, or folded into
+// an earlier digest of head's (or of the digest head was folded into)
+// whose outcome is unknown. ErrLeaseLost when head is no longer held.
 func (d *DB) ClaimChatBacklog(ctx context.Context, head Delivery, lease time.Duration, limit int) ([]Delivery, error) {
-	defer d.writeLock()()
 	now := d.Now()
 	lock := ""
 	if d.dialect == Postgres {
 		lock = "FOR UPDATE SKIP LOCKED"
 	}
 	var out []Delivery
-	err := d.db.SelectContext(ctx, &out, d.q(`
-		UPDATE deliveries SET status = 'processing', lease_owner = ?, lease_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM deliveries WHERE chat_id = ? AND status = 'queued' AND id > ?
-			ORDER BY id LIMIT ? `+lock+`)
-		RETURNING `+deliveryColumns), head.LeaseOwner, now.Add(lease), head.ChatID, head.ID, limit)
+	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, d.q(`
+			UPDATE deliveries SET folded_into = ?
+			WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
+			head.ID, head.ID, StatusProcessing, head.LeaseOwner, head.Attempts)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrLeaseLost
+		}
+		return tx.SelectContext(ctx, &out, d.q(`
+			UPDATE deliveries SET status = ?, lease_owner = ?, lease_until = ?, attempts = attempts + 1, folded_into = ?
+			WHERE id IN (SELECT id FROM deliveries
+				WHERE chat_id = ? AND status IN ('queued', 'processing') AND id > ?
+					AND (status = ? OR lease_until < ? OR folded_into = ?)
+				ORDER BY id LIMIT ? `+lock+`)
+			RETURNING `+deliveryColumns),
+			StatusProcessing, head.LeaseOwner, now.Add(lease), head.ID,
+			head.ChatID, head.ID, StatusQueued, now, cmp.Or(head.FoldedInto, head.ID), limit)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: claim chat backlog: %w", err)
 	}
@@ -205,16 +235,29 @@ func (d *DB) ChatWithBacklog(ctx context.Context, chatID int64, limit int) (Chat
 	return row.Chat, row.Backlog, nil
 }
 
-// EachHeldEvent calls fn with the event of each delivery of chatID that
-// owner holds, oldest first (a digest's events), reading them in one query
-// but holding one at a time, so that memory stays flat however many are
-// folded. Its events carry no status or attempts.
-func (d *DB) EachHeldEvent(ctx context.Context, chatID int64, owner string, fn func(QueuedEvent) error) error {
-	rows, err := d.db.QueryxContext(ctx, d.q(`
+// EachHeldEvent calls fn with the event of each of dls (a digest's
+// deliveries, ClaimChatBacklog) that is still held as it was claimed,
+// oldest first, reading them in one query but holding one at a time, so
+// that memory stays flat however many are folded. Its events carry no
+// status or attempts. A delivery not held any more is skipped: the caller
+// compares the count.
+func (d *DB) EachHeldEvent(ctx context.Context, dls []Delivery, fn func(QueuedEvent) error) error {
+	if len(dls) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(dls))
+	for i, dl := range dls {
+		ids[i] = dl.ID
+	}
+	q, args, err := sqlx.In(`
 		SELECT e.id, e.webhook_id, e.content_type, e.headers, e.body, e.received_at, w.name AS webhook_name
 		FROM deliveries dl JOIN events e ON e.id = dl.event_id JOIN webhooks w ON w.id = e.webhook_id
-		WHERE dl.chat_id = ? AND dl.status = ? AND dl.lease_owner = ?
-		ORDER BY dl.id`), chatID, StatusProcessing, owner)
+		WHERE dl.id IN (?) AND dl.status = ? AND dl.lease_owner = ? AND dl.folded_into = ?
+		ORDER BY dl.id`, ids, StatusProcessing, dls[0].LeaseOwner, dls[0].ID)
+	if err != nil {
+		return fmt.Errorf("storage: held events: %w", err)
+	}
+	rows, err := d.db.QueryxContext(ctx, d.q(q), args...)
 	if err != nil {
 		return fmt.Errorf("storage: held events: %w", err)
 	}
@@ -265,7 +308,7 @@ func (d *DB) CompleteDeliveries(ctx context.Context, dls []Delivery, messageID i
 		var held int64
 		for _, dl := range dls {
 			res, err := tx.ExecContext(ctx, d.q(`
-				UPDATE deliveries SET status = ?, message_id = ?, delivered_at = ?, lease_until = NULL, error = ''
+				UPDATE deliveries SET status = ?, message_id = ?, delivered_at = ?, lease_until = NULL, error = '', folded_into = 0
 				WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
 				StatusDelivered, messageID, now, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts)
 			if err != nil {
@@ -301,7 +344,7 @@ func (d *DB) completePostgres(ctx context.Context, tx *sqlx.Tx, dls []Delivery, 
 		ids[i], attempts[i], owners[i] = dl.ID, int64(dl.Attempts), dl.LeaseOwner
 	}
 	rows, err := tx.QueryContext(ctx, `
-		UPDATE deliveries SET status = $1, message_id = $2, delivered_at = $3, lease_until = NULL, error = ''
+		UPDATE deliveries SET status = $1, message_id = $2, delivered_at = $3, lease_until = NULL, error = '', folded_into = 0
 		FROM unnest($4::bigint[], $5::bigint[], $6::text[]) AS x (id, attempts, owner)
 		WHERE deliveries.id = x.id AND deliveries.status = $7 AND deliveries.lease_owner = x.owner
 			AND deliveries.attempts = x.attempts
@@ -344,7 +387,7 @@ func (d *DB) RetryDelivery(ctx context.Context, dl Delivery, at time.Time, reaso
 	}
 	return d.finish(ctx, "retry delivery", []Delivery{dl}, func(tx *sqlx.Tx, dl Delivery) (int64, error) {
 		res, err := tx.ExecContext(ctx, d.q(`
-			UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL, error = ?, attempts = attempts - ?
+			UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL, error = ?, attempts = attempts - ?, folded_into = 0
 			WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
 			StatusQueued, at.UTC(), reason, giveBack, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts)
 		if err != nil {
@@ -363,7 +406,7 @@ func (d *DB) ReleaseDeliveries(ctx context.Context, dls []Delivery) error {
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
 		for _, dl := range dls {
 			if _, err := tx.ExecContext(ctx, d.q(`
-				UPDATE deliveries SET status = ?, lease_until = NULL, attempts = attempts - 1
+				UPDATE deliveries SET status = ?, lease_until = NULL, attempts = attempts - 1, folded_into = 0
 				WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
 				StatusQueued, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts); err != nil {
 				return err
@@ -381,7 +424,7 @@ func (d *DB) ReleaseDeliveries(ctx context.Context, dls []Delivery) error {
 func (d *DB) FailDelivery(ctx context.Context, dl Delivery, reason string) error {
 	return d.finish(ctx, "fail delivery", []Delivery{dl}, func(tx *sqlx.Tx, dl Delivery) (int64, error) {
 		res, err := tx.ExecContext(ctx, d.q(`
-			UPDATE deliveries SET status = ?, lease_until = NULL, error = ?
+			UPDATE deliveries SET status = ?, lease_until = NULL, error = ?, folded_into = 0
 			WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
 			StatusFailed, reason, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts)
 		if err != nil {
@@ -527,7 +570,8 @@ func (d *DB) DeliveriesOfEvent(ctx context.Context, eventID string) ([]Delivery,
 // RequeueAbandoned hands every delivery under lease back to the queue at
 // once. Only for a database one process owns (SQLite): at start, whatever is
 // processing was left by this process's previous life, and need not wait
-// for its lease to run out.
+// for its lease to run out. A digest's deliveries stay folded (FoldedInto):
+// the digest goes out folded again.
 func (d *DB) RequeueAbandoned(ctx context.Context) (int, error) {
 	defer d.writeLock()()
 	var total int64
@@ -556,7 +600,7 @@ func (d *DB) StopChat(ctx context.Context, dl Delivery, reason, goneReason strin
 	var notices int
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, d.q(`
-			UPDATE deliveries SET status = ?, lease_until = NULL, error = ?
+			UPDATE deliveries SET status = ?, lease_until = NULL, error = ?, folded_into = 0
 			WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
 			StatusFailed, reason, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts)
 		if err != nil {
@@ -607,7 +651,7 @@ func (d *DB) chatGone(ctx context.Context, tx *sqlx.Tx, chatID int64, reason, go
 	}
 	// They never reached Telegram; they would only fail the same way.
 	if _, err := tx.ExecContext(ctx, d.q(`
-		UPDATE deliveries SET status = ?, lease_until = NULL, error = ?
+		UPDATE deliveries SET status = ?, lease_until = NULL, error = ?, folded_into = 0
 		WHERE chat_id = ? AND status IN ('queued', 'processing', 'muted')`),
 		StatusFailed, reason, chatID); err != nil {
 		return 0, err
@@ -637,7 +681,7 @@ func (d *DB) MigrateChat(ctx context.Context, from, to int64, held *Delivery) er
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
 		if held != nil {
 			res, err := tx.ExecContext(ctx, d.q(`
-				UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL, attempts = attempts - 1
+				UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL, attempts = attempts - 1, folded_into = 0
 				WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
 				StatusQueued, now, held.ID, StatusProcessing, held.LeaseOwner, held.Attempts)
 			if err != nil {

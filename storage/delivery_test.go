@@ -178,6 +178,113 @@ func TestDB_Fold(t *testing.T) {
 	})
 }
 
+// TestDB_FoldAgain: a digest whose outcome was never recorded (its process
+// died, or the database failed as the outcome was recorded) is folded again
+// when its first delivery is claimed again, by the same process or
+// another: the folded deliveries, though still under their lapsed lease,
+// go in the new digest with the chat's queued ones, and the digest reads
+// exactly what it holds. Recording an outcome ends the fold; a restart of
+// a database one process owns (RequeueAbandoned) keeps it.
+func TestDB_FoldAgain(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		clk := newClock()
+		f := setup(t, databaseURL, storage.WithClock(clk.Now))
+		db := f.db
+		var events []string
+		for range 6 {
+			e, _ := insert(t, db, f.wh.ID)
+			events = append(events, e.ID)
+		}
+		claimDigest := func(owner string, limit int) []storage.Delivery {
+			t.Helper()
+			heads, err := db.ClaimDeliveries(ctx, owner, 10*time.Second, 10)
+			mustDo(t, err)
+			if len(heads) != 1 {
+				t.Fatalf("%s claimed %d heads, want the chat's oldest", owner, len(heads))
+			}
+			rest, err := db.ClaimChatBacklog(ctx, heads[0], 10*time.Second, limit)
+			mustDo(t, err)
+			return append(heads, rest...)
+		}
+		held := func(dls []storage.Delivery) []string {
+			t.Helper()
+			var got []string
+			mustDo(t, db.EachHeldEvent(ctx, dls, func(e storage.QueuedEvent) error {
+				got = append(got, e.ID)
+				return nil
+			}))
+			return got
+		}
+		foldOf := func(event string) int64 {
+			t.Helper()
+			ds, err := db.DeliveriesOfEvent(ctx, event)
+			mustDo(t, err)
+			return ds[0].FoldedInto
+		}
+
+		first := claimDigest("a", 3)
+		head := first[0].ID
+		if got := held(first); !slices.Equal(got, events[:4]) {
+			t.Fatalf("the digest holds %v, want the first 4 events", got)
+		}
+		for _, e := range events[:4] {
+			if got := foldOf(e); got != head {
+				t.Fatalf("folded into %d, want the digest's first delivery %d", got, head)
+			}
+		}
+		// Its outcome is never recorded; the leases run out.
+		clk.Advance(11 * time.Second)
+		for _, owner := range []string{"a", "b"} {
+			t.Run("ClaimedAgainBy_"+owner, func(t *testing.T) {
+				again := claimDigest(owner, 10)
+				if again[0].ID != head || again[0].FoldedInto != head {
+					t.Fatalf("claimed %+v first, want delivery %d still folded", again[0], head)
+				}
+				if got := held(again); !slices.Equal(got, events) {
+					t.Fatalf("the digest folded again holds %v, want all %d events", got, len(events))
+				}
+				clk.Advance(11 * time.Second)
+			})
+		}
+		t.Run("Restart", func(t *testing.T) {
+			if _, err := db.RequeueAbandoned(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := foldOf(events[5]); got != head {
+				t.Fatalf("requeued, folded into %d, want %d kept", got, head)
+			}
+		})
+		t.Run("Recorded", func(t *testing.T) {
+			dls := claimDigest("c", 10)
+			mustDo(t, db.ReleaseDeliveries(ctx, dls[1:]))
+			mustDo(t, db.RetryDelivery(ctx, dls[0], clk.Now(), "telegram: 502", true))
+			for _, e := range events {
+				if got := foldOf(e); got != 0 {
+					t.Fatalf("after release and retry, folded into %d, want 0", got)
+				}
+			}
+			dls = claimDigest("c", 10)
+			mustDo(t, db.CompleteDeliveries(ctx, dls, 9, time.Time{}))
+			for _, e := range events {
+				if got := foldOf(e); got != 0 {
+					t.Fatalf("delivered, folded into %d, want 0", got)
+				}
+			}
+		})
+		t.Run("LeaseLost", func(t *testing.T) {
+			insert(t, db, f.wh.ID)
+			heads, err := db.ClaimDeliveries(ctx, "d", 10*time.Second, 10)
+			mustDo(t, err)
+			stale := heads[0]
+			stale.Attempts--
+			if _, err := db.ClaimChatBacklog(ctx, stale, 10*time.Second, 10); !errors.Is(err, storage.ErrLeaseLost) {
+				t.Fatalf("folding behind a delivery not held: %v, want ErrLeaseLost", err)
+			}
+		})
+	})
+}
+
 func TestDB_RenewLeases(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		ctx := context.Background()

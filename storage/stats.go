@@ -46,6 +46,26 @@ func (d *DB) Stats(ctx context.Context, since time.Time) (Stats, error) {
 	return s, nil
 }
 
+// QueueDepth is the queue's depth by state.
+type QueueDepth struct {
+	Pending int `db:"pending"` // queued or in flight: on their way
+	Muted   int `db:"muted"`   // held back by /mute: kept until the chat is unmuted
+}
+
+// QueueDepth counts the deliveries not yet settled, by state, in one query
+// (each count through its own partial index).
+func (d *DB) QueueDepth(ctx context.Context) (QueueDepth, error) {
+	var q QueueDepth
+	err := d.db.GetContext(ctx, &q, `
+		SELECT
+			(SELECT COUNT(*) FROM deliveries WHERE status IN ('queued', 'processing')) AS pending,
+			(SELECT COUNT(*) FROM deliveries WHERE status = 'muted') AS muted`)
+	if err != nil {
+		return QueueDepth{}, fmt.Errorf("storage: queue depth: %w", err)
+	}
+	return q, nil
+}
+
 // StuckDelivery is a delivery that is taking long: retried, or waiting
 // since before a moment.
 type StuckDelivery struct {

@@ -403,7 +403,7 @@ func TestMetrics(t *testing.T) {
 			`herald_http_requests_total{code="404",route="POST /hook/{token}"} 1`,
 			`herald_events_accepted_total 2`,
 			`herald_ingest_duration_seconds_count 3`,
-			`herald_queue_depth 2`,
+			`herald_queue_depth{state="pending"} 2`,
 			`process_resident_memory_bytes`,
 		} {
 			if !strings.Contains(text, want) {

@@ -50,25 +50,33 @@ func newMetrics(db *storage.DB) *metrics {
 	})
 	var depth struct {
 		sync.Mutex
-		n  float64
+		q  storage.QueueDepth
 		at time.Time
 	}
-	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "herald_queue_depth",
-		Help: "Deliveries queued or in progress (refreshed at most every 5s).",
-	}, func() float64 {
+	// One count serves both states (and every scrape within the TTL).
+	queueDepth := func() storage.QueueDepth {
 		depth.Lock()
 		defer depth.Unlock()
 		if time.Since(depth.at) > queueDepthTTL {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			if n, err := db.PendingDeliveries(ctx); err == nil {
-				depth.n, depth.at = float64(n), time.Now()
+			if q, err := db.QueueDepth(ctx); err == nil {
+				depth.q, depth.at = q, time.Now()
 			}
 		}
-		return depth.n
-	})
-	m.reg.MustRegister(m.requests, m.accepted, m.duplicates, m.latency, queue,
+		return depth.q
+	}
+	// A muted chat's backlog is a queue too: it all goes at /unmute.
+	queue := func(state string, n func(storage.QueueDepth) int) prometheus.GaugeFunc {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "herald_queue_depth",
+			Help:        "Deliveries not yet settled, by state: pending (queued or in progress) or muted (held back by /mute); refreshed at most every 5s.",
+			ConstLabels: prometheus.Labels{"state": state},
+		}, func() float64 { return float64(n(queueDepth())) })
+	}
+	m.reg.MustRegister(m.requests, m.accepted, m.duplicates, m.latency,
+		queue("pending", func(q storage.QueueDepth) int { return q.Pending }),
+		queue("muted", func(q storage.QueueDepth) int { return q.Muted }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m

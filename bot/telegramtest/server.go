@@ -315,6 +315,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if f, ok := s.takeFault(m.name); ok {
+		if f.Arrived != nil {
+			close(f.Arrived)
+		}
 		if f.Delay > 0 {
 			t := time.NewTimer(f.Delay)
 			select {

@@ -595,6 +595,31 @@ func TestFaults(t *testing.T) {
 		}
 	})
 
+	t.Run("arrived", func(t *testing.T) {
+		arrived := make(chan struct{})
+		s.FailNext("sendMessage", Fault{Delay: time.Minute, Arrived: arrived})
+		before := len(s.Calls("sendMessage"))
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			_, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: alice.ID, Text: "held"})
+			done <- err
+		}()
+		select {
+		case <-arrived:
+		case <-time.After(10 * time.Second):
+			cancel()
+			t.Fatal("Arrived not closed while the call is held")
+		}
+		if got := len(s.Calls("sendMessage")); got != before {
+			t.Errorf("%d calls recorded at arrival, want %d: the call is still held", got, before)
+		}
+		cancel() // the delay ends early with the request
+		if err := <-done; err == nil {
+			t.Error("a cancelled request succeeded")
+		}
+	})
+
 	t.Run("calls are recorded", func(t *testing.T) {
 		calls := s.Calls("SENDMESSAGE")
 		if len(calls) == 0 || calls[0].Params["text"] != "hi" || calls[0].Code != 429 {

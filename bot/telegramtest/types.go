@@ -221,6 +221,9 @@ type Fault struct {
 	// Delay holds the response back, as a slow network or overloaded API
 	// would. It ends early when the request is cancelled.
 	Delay time.Duration
+	// Arrived, when set, is closed as the call arrives, before Delay: a
+	// test learns that the request is in flight (to crash something then).
+	Arrived chan struct{}
 	// DropConnection closes the connection without an answer.
 	DropConnection bool
 	// Body, when set, is sent verbatim (e.g. an HTML error page) instead of a
