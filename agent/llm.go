@@ -279,8 +279,9 @@ func (a *Agent) summarize(ctx context.Context, pr prompt, base Notification, p p
 }
 
 // contextTooLong reports a 400 (or 413) saying the prompt exceeds the
-// model's context, by the code OpenAI and llama.cpp give it or, for servers
-// that give none, by the words of its message.
+// model's context, by OpenAI's code or, for servers that give none
+// (llama.cpp, vLLM, Ollama), by the words of the message: matching text is
+// the only way these servers tell it.
 func contextTooLong(err error) bool {
 	status := httpStatus(err)
 	if status != http.StatusBadRequest && status != http.StatusRequestEntityTooLarge {
@@ -293,9 +294,6 @@ func contextTooLong(err error) bool {
 	case errors.As(err, &apiErr):
 		switch fmt.Sprint(apiErr.Code) {
 		case "context_length_exceeded", "string_above_max_length":
-			return true
-		}
-		if apiErr.Type == "exceed_context_size_error" { // llama.cpp
 			return true
 		}
 		text = apiErr.Message
