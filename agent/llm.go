@@ -303,7 +303,7 @@ func contextTooLong(err error) bool {
 	text = strings.ToLower(text)
 	for _, words := range []string{
 		"maximum context length", "context_length_exceeded", "context length", "context window",
-		"too many tokens", "exceeds the available context size", "prompt is too long", "input is too long",
+		"too many tokens", "context size", "prompt is too long", "input is too long",
 	} {
 		if strings.Contains(text, words) {
 			return true

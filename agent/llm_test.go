@@ -311,8 +311,9 @@ func TestAgent_SummarizeContextTooLong(t *testing.T) {
 			{Status: 400, ErrorCode: "context_length_exceeded", ErrorMessage: "Too long."},
 			{Status: 400, ErrorMessage: "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens (4904 in the messages, 4096 in the completion)."},
 			{Status: 400, ErrorMessage: "Prompt contains 40000 tokens: too many tokens for this model."},
-			{Status: 400, ErrorType: "exceed_context_size_error", ErrorMessage: "the request exceeds the available context size, try increasing it"},
-			{Status: 400, ErrorMessage: "the request exceeds the available context size, try increasing it"},
+			// llama-server's two, as its source words them.
+			{Status: 400, ErrorType: "exceed_context_size_error", ErrorMessage: "request (2272 tokens) exceeds the available context size (1024 tokens), try increasing it"},
+			{Status: 400, ErrorType: "exceed_context_size_error", ErrorMessage: "input (2272 tokens) is larger than the max context size (1024 tokens). skipping"},
 		} {
 			s := openaitest.Start(t)
 			s.Respond(script(r, openaitest.Reply{}))

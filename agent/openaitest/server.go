@@ -157,7 +157,7 @@ type ErrorStyle int
 // Error styles.
 const (
 	OpenAIErrors   ErrorStyle = iota // {"error": {"message", "type", "param", "code": "context_length_exceeded"}}
-	LlamaCppErrors                   // llama.cpp's server: {"error": {"code": 400, "message", "type": "exceed_context_size_error", "n_prompt_tokens", "n_ctx"}}
+	LlamaCppErrors                   // llama-server's: {"error": {"code": 400, "message", "type": "exceed_context_size_error", "n_prompt_tokens", "n_ctx"}}
 )
 
 // SetContextWindow makes the server answer 400 to a request whose messages
@@ -408,11 +408,12 @@ func mentionsJSON(req openai.ChatCompletionRequest) bool {
 // writeContextError answers a prompt of n tokens too long for a window.
 func writeContextError(w http.ResponseWriter, style ErrorStyle, n, window int) {
 	if style == LlamaCppErrors {
-		// Specs: llama.cpp tools/server/server.cpp, ERROR_TYPE_EXCEED_CONTEXT_SIZE
+		// As llama-server v0.5.0 (node-llama-cpp 3.22.1's bundle) answers:
+		// tools/server/server-context.cpp, ERROR_TYPE_EXCEED_CONTEXT_SIZE.
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusBadRequest)
 		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
-			"code": 400, "message": "the request exceeds the available context size, try increasing it",
+			"code": 400, "message": fmt.Sprintf("request (%d tokens) exceeds the available context size (%d tokens), try increasing it", n, window),
 			"type": "exceed_context_size_error", "n_prompt_tokens": n, "n_ctx": window,
 		}})
 		return
