@@ -284,7 +284,7 @@ func TestE2E_LLM(t *testing.T) {
 	hookURL := hookURLRE.FindString(command(t, tg, anna, "/newtoken orders").Text)
 
 	ai.Respond(func(openai.ChatCompletionRequest) openaitest.Reply {
-		return openaitest.Content(`{"title":"New order from Иван Петров","summary":"Order 12345 for 99.00.","facts":[{"label":"Order","value":"12345"}],"importance":"normal","link":"","action":""}`)
+		return openaitest.Content(`{"source":"","event":"","title":"New order from Иван Петров","summary":"Order 12345 for 99.00.","facts":[{"label":"Order","value":"12345"}],"importance":"normal","link":"","action":""}`)
 	})
 	code, m := post(t, hookURL, story)
 	if code != http.StatusAccepted {

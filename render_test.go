@@ -78,7 +78,7 @@ func TestRender(t *testing.T) {
 	t.Run("LLM", func(t *testing.T) {
 		ai := openaitest.Start(t)
 		ai.Respond(func(openai.ChatCompletionRequest) openaitest.Reply {
-			return openaitest.Content(`{"title":"octocat fixed the login","summary":"One commit to main.","facts":[],"importance":"low","link":"","action":""}`)
+			return openaitest.Content(`{"source":"","event":"","title":"octocat fixed the login","summary":"One commit to main.","facts":[],"importance":"low","link":"","action":""}`)
 		})
 		env := map[string]string{"OPENAI_API_KEY": ai.Key(), "OPENAI_BASE_URL": ai.URL(), "LLM_TIMEOUT": "5s"}
 		code, out, errOut := renderCmd(t, env, renderPush, "-H", "X-GitHub-Event: push", "-")

@@ -24,7 +24,7 @@ func TestE2E_SummarizeOnce(t *testing.T) {
 	var calls atomic.Int32
 	ai.Respond(func(openai.ChatCompletionRequest) openaitest.Reply {
 		calls.Add(1)
-		r := openaitest.Content(`{"title":"Order 4242 from Иван","summary":"A new order.","facts":[],"importance":"normal","link":"","action":""}`)
+		r := openaitest.Content(`{"source":"","event":"","title":"Order 4242 from Иван","summary":"A new order.","facts":[],"importance":"normal","link":"","action":""}`)
 		r.PromptTokens, r.CompletionTokens = 321, 45
 		return r
 	})

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/herald-relay/herald/locales"
@@ -89,7 +88,7 @@ type Agent struct {
 	loc    *locales.Bundle
 	log    *slog.Logger
 	client *openai.Client // nil without an API key
-	mode   atomic.Int32   // the responseMode the server was found to support
+	llm    llmState       // what the server was found to support
 	memo   *memo          // recent summaries, shared by identical events
 }
 
@@ -106,6 +105,7 @@ func New(cfg Config, loc *locales.Bundle, log *slog.Logger) *Agent {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &Agent{cfg: cfg, loc: bundleOr(loc), log: log, memo: newMemo()}
+	a.llm.now = time.Now
 	if strings.TrimSpace(cfg.APIKey) != "" {
 		oc := openai.DefaultConfig(strings.TrimSpace(cfg.APIKey))
 		if cfg.BaseURL != "" {

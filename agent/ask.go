@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -59,11 +60,12 @@ func (a *Agent) Ask(ctx context.Context, q Question) (string, Usage, error) {
 	if len(q.Events) == 0 {
 		return "", Usage{}, errors.New("agent: ask: no events")
 	}
-	req := a.askRequest(q)
+	budget := askBudget
+	req := a.askRequest(q, budget)
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
 	defer cancel()
 	var usage Usage
-	for retry := 0; ; {
+	for retry, shrinks := 0, 0; ; {
 		resp, err := a.client.CreateChatCompletion(ctx, req)
 		usage.add(resp)
 		if err == nil {
@@ -73,6 +75,19 @@ func (a *Agent) Ask(ctx context.Context, q Question) (string, Usage, error) {
 			}
 			return answer, usage, err
 		}
+		if ctx.Err() == nil {
+			switch {
+			case contextTooLong(err) && shrinks < llmShrinks:
+				shrinks++
+				budget /= 2
+				req = a.askRequest(q, budget)
+				continue
+			case refusesTemperature(err) && a.llm.temperature():
+				a.llm.refuseTemperature()
+				req = a.askRequest(q, budget)
+				continue
+			}
+		}
 		if again(ctx, &retry, err) {
 			continue
 		}
@@ -81,6 +96,10 @@ func (a *Agent) Ask(ctx context.Context, q Question) (string, Usage, error) {
 		return "", usage, err
 	}
 }
+
+// AskTimeout is how long Ask may take: LLM_TIMEOUT. Whoever calls Ask on
+// behalf of a person gives it this long, whatever its own deadline.
+func (a *Agent) AskTimeout() time.Duration { return a.cfg.Timeout }
 
 func (a *Agent) askFailed(q Question, err error) {
 	a.log.Warn("agent: llm answer failed", "event_id", q.Events[0].ID, "events", len(q.Events),
@@ -105,29 +124,31 @@ func parseAnswer(resp openai.ChatCompletionResponse) (string, error) {
 }
 
 // askRequest is the chat completion request for a question: plain text out,
-// the events' masked payloads and the question in.
-func (a *Agent) askRequest(q Question) openai.ChatCompletionRequest {
+// the events' masked payloads, within budget tokens, and the question in.
+func (a *Agent) askRequest(q Question, budget int) openai.ChatCompletionRequest {
 	lang := languageNames[q.Lang]
 	if lang == "" {
 		lang = languageNames["en"]
 	}
-	return openai.ChatCompletionRequest{
+	req := openai.ChatCompletionRequest{
 		Model: a.cfg.Model,
 		Messages: []openai.ChatCompletionMessage{
 			{Role: openai.ChatMessageRoleSystem, Content: fmt.Sprintf(askSystemPrompt, lang)},
-			{Role: openai.ChatMessageRoleUser, Content: a.askMessage(q)},
+			{Role: openai.ChatMessageRoleUser, Content: a.askMessage(q, budget)},
 		},
 		MaxCompletionTokens: llmMaxTokens,
 	}
+	a.setTemperature(&req)
+	return req
 }
 
 // askMessage carries the events, each as the summary's prompt shows one
 // (webhook, sender, event, headers of unknown senders) with its payload,
 // then the question. Payload values stay on their own quoted lines, so
 // nothing in them can pass for the prompt's own lines.
-func (a *Agent) askMessage(q Question) string {
+func (a *Agent) askMessage(q Question, budget int) string {
 	total := max(q.Total, len(q.Events))
-	budget := max(askBudget/len(q.Events), askMinBudget)
+	budget = max(budget/len(q.Events), askMinBudget*budget/askBudget) // each event its share, shrunk alike
 	var b strings.Builder
 	if total > 1 {
 		fmt.Fprintf(&b, "The notification was a digest of %d events", total)
@@ -155,7 +176,7 @@ func (a *Agent) askMessage(q Question) string {
 // fits, else condensed as for a summary, harder and harder, then cut.
 func askPayload(p payload, s sender, link string, budget int) string {
 	if p.root == nil {
-		return cutTokens(condense(p, s.source, s.event, link), budget)
+		return condense(p, s.source, s.event, link, budget)
 	}
 	c := condenser{source: s.source, event: s.event, link: link, lvl: askLevel}
 	if out := c.write(maskNode(p.root)); estimateTokens(out) <= budget {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -38,9 +39,9 @@ var condenseLevels = []condenseLevel{
 	{maxString: 40, maxItems: 1, maxDepth: 2},
 }
 
-// condense returns the payload as the LLM is sent it. link is the
-// formatter's link, kept among the URLs shown.
-func condense(p payload, source, event, link string) string {
+// condense returns the payload as the LLM is sent it, within budget tokens
+// (estimated). link is the formatter's link, kept among the URLs shown.
+func condense(p payload, source, event, link string, budget int) string {
 	var s string
 	switch {
 	case p.root != nil:
@@ -51,26 +52,79 @@ func condense(p payload, source, event, link string) string {
 		for _, lvl := range condenseLevels {
 			c.lvl = lvl
 			s = c.write(root)
-			if estimateTokens(s) <= llmBudget {
+			if estimateTokens(s) <= budget {
 				return s
 			}
 		}
 	case p.form != nil:
 		var b strings.Builder
 		for _, fld := range p.form {
-			v := maskText(fld.value)
-			if sensitiveKey(fld.key) && fld.value != "" {
-				v = Masked
-			}
-			writeLine(&b, 0, fld.key, clamp(v, condenseLevels[0].maxString))
+			writeLine(&b, 0, fld.key, quoteIfNeeded(keepEnds(maskFormValue(fld.key, fld.value), condenseLevels[0].maxString), false))
 		}
 		s = b.String()
 	case p.binary:
 		s = "(binary data, " + strconv.Itoa(len(p.ev.Body)) + " bytes)"
 	default:
-		s = quoteIfNeeded(maskText(p.text), true)
+		// A text body is often a log: what went wrong is at its end.
+		return cutTokensKeepEnds(quoteIfNeeded(maskText(p.text), true), budget)
 	}
-	return cutTokens(s, llmBudget)
+	return cutTokens(s, budget)
+}
+
+// keepEnds shortens s to at most n runes by cutting out its middle: the
+// head says what a text is, the tail how it ended (the reason a build
+// failed is the last lines of its log). The cut is marked " … ", at word
+// boundaries when they are near, never inside a grapheme.
+func keepEnds(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	const mark = " … "
+	runes := []rune(s)
+	room := n - utf8.RuneCountInString(mark)
+	if room < 2 {
+		return clamp(s, n)
+	}
+	head := cleanCut(runes, room/2)
+	tailLen := room - room/2
+	start := len(runes) - tailLen
+	// A word boundary within the first fifth (at most 40 runes) of the tail.
+	window := min(tailLen/5, 40)
+	for i := start; i < start+window && i < len(runes); i++ {
+		if unicode.IsSpace(runes[i]) {
+			start = i + 1
+			break
+		}
+	}
+	for start < len(runes) && (joinsPrevious(runes[start]) || runes[start-1] == '\u200D') {
+		start++
+	}
+	ri := 0 // regional indicators pair up into flags: start at a pair
+	for j := start - 1; j >= 0 && isRegionalIndicator(runes[j]); j-- {
+		ri++
+	}
+	if ri%2 == 1 && start < len(runes) && isRegionalIndicator(runes[start]) {
+		start++
+	}
+	return strings.TrimRight(string(runes[:head]), " \t\n") + mark + strings.TrimLeft(string(runes[start:]), " \t\n")
+}
+
+// cutTokensKeepEnds cuts s to about budget tokens by cutting out its
+// middle (keepEnds).
+func cutTokensKeepEnds(s string, budget int) string {
+	if estimateTokens(s) <= budget {
+		return s
+	}
+	lo, hi := 0, utf8.RuneCountInString(s)
+	for lo < hi { // the most runes within the budget
+		mid := (lo + hi + 1) / 2
+		if estimateTokens(keepEnds(s, mid)) <= budget {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return keepEnds(s, lo)
 }
 
 // condenser holds what one payload's condensing needs.
@@ -662,7 +716,7 @@ func (c *condenser) scalar(v *node) string {
 	if strings.Contains(s, "\n") {
 		s = strings.ReplaceAll(clean(s), "\n\n", "\n") // paragraphs need no blank line here
 	}
-	return quoteIfNeeded(clamp(s, c.lvl.maxString), false)
+	return quoteIfNeeded(keepEnds(s, c.lvl.maxString), false)
 }
 
 // quoteIfNeeded writes a string bare when that cannot be misread, else as a

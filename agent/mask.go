@@ -2,6 +2,7 @@ package agent
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -27,8 +28,54 @@ var sensitiveWords = map[string]bool{
 	"jwt": true,
 }
 
-// sensitiveKey reports whether a payload key or header name names a credential.
+// cardSafeWords make a card key ("card_last4", "CardType", "masked_pan")
+// name something printed on every receipt, not the card's number.
+var cardSafeWords = map[string]bool{
+	"last": true, "last4": true, "lastfour": true, "four": true, "first": true, "first6": true,
+	"firstsix": true, "six": true, "bin": true, "type": true, "brand": true, "scheme": true,
+	"network": true, "issuer": true, "bank": true, "country": true, "category": true,
+	"product": true, "kind": true, "masked": true, "mask": true, "exp": true, "expiry": true,
+	"expiration": true, "month": true, "year": true, "holder": true, "id": true,
+}
+
+// sensitiveKey reports whether a payload key or header name names a
+// credential. A form key with brackets ("auth[domain]",
+// "data[FIELDS][PASSWORD]") is judged by its last part; its outer parts
+// count only when they name a credential outright ("secret[value]"), not
+// by a word such as auth or card.
 func sensitiveKey(key string) bool {
+	if i := strings.IndexByte(key, '['); i > 0 && strings.HasSuffix(key, "]") {
+		parts := strings.Split(strings.TrimSuffix(key[i+1:], "]"), "][")
+		parts = append([]string{key[:i]}, parts...)
+		leaf := len(parts) - 1
+		for leaf > 0 && (parts[leaf] == "" || strings.Trim(parts[leaf], "0123456789") == "") {
+			leaf-- // "password[0]", "tokens[]"
+		}
+		if sensitiveName(parts[leaf]) {
+			return true
+		}
+		for _, p := range parts[:leaf] {
+			if sensitivePart(fold(p)) {
+				return true
+			}
+		}
+		return false
+	}
+	return sensitiveName(key)
+}
+
+// sensitivePart reports a folded key holding a credential's name.
+func sensitivePart(folded string) bool {
+	for _, p := range sensitiveParts {
+		if strings.Contains(folded, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// sensitiveName is sensitiveKey of a key without brackets.
+func sensitiveName(key string) bool {
 	var buf [64]byte
 	folded := buf[:0]
 	for i := 0; i < len(key); i++ {
@@ -39,13 +86,11 @@ func sensitiveKey(key string) bool {
 			folded = append(folded, c)
 		}
 	}
-	f := string(folded)
-	for _, p := range sensitiveParts {
-		if strings.Contains(f, p) {
-			return true
-		}
+	if sensitivePart(string(folded)) {
+		return true
 	}
 	// Whole words only, looked for when the key could hold one.
+	f := string(folded)
 	maybe := false
 	for w := range sensitiveWords {
 		if strings.Contains(f, w) {
@@ -56,12 +101,72 @@ func sensitiveKey(key string) bool {
 	if !maybe {
 		return false
 	}
-	for _, w := range keyWords(key) {
-		if sensitiveWords[w] {
+	words := keyWords(key)
+	cardSafe := false
+	for _, w := range words {
+		if cardSafeWords[w] {
+			cardSafe = true
+		}
+	}
+	for _, w := range words {
+		if sensitiveWords[w] && !(cardSafe && (w == "card" || w == "pan")) {
 			return true
 		}
 	}
 	return false
+}
+
+// cardKey reports a key about a payment card.
+func cardKey(key string) bool {
+	f := fold(key)
+	return strings.Contains(f, "card") || slices.Contains(keyWords(key), "pan")
+}
+
+// senderMasked matches a card number its sender has already masked:
+// "430000******0777", "**** **** **** 4242".
+var senderMasked = regexp.MustCompile(`^\d{0,6}[*•xX]{4,}\d{2,4}$`)
+
+// alreadyMasked reports a card key whose value its sender masked itself:
+// shown as it is, it says which card paid without being its number.
+func alreadyMasked(key, value string) bool {
+	v := strings.NewReplacer(" ", "", "-", "").Replace(value)
+	return cardKey(key) && senderMasked.MatchString(v) && strings.ContainsAny(v, "*•")
+}
+
+// signatureWords, a word of a form key, name a hash signature of the
+// request: Robokassa's SignatureValue and crc, ЮMoney's sha1_hash,
+// WebMoney's LMI_HASH, PayPal's verify_sign, Interkassa's ik_sign.
+var signatureWords = map[string]bool{
+	"hash": true, "hash2": true, "sign": true, "sig": true, "signature": true, "crc": true,
+	"crc32": true, "checksum": true, "hmac": true, "md5": true, "sha1": true, "sha256": true,
+	"sha512": true, "digest": true,
+}
+
+// digestValue matches what a hash signature looks like: hex or base64, no
+// spaces. A field named "sign_up" that holds "yes" is not one.
+var digestValue = regexp.MustCompile(`^(?:[0-9a-fA-F]{8,}|[A-Za-z0-9+/_=-]{16,})$`)
+
+// maskFormValue is a form field's value as the LLM may see it: masked
+// whole when the key names a credential or a hash signature (a signature
+// over a short password can be brute-forced offline), else with
+// credential-shaped text masked.
+func maskFormValue(key, value string) string {
+	if value == "" || alreadyMasked(key, value) {
+		return value
+	}
+	if sensitiveKey(key) {
+		return Masked
+	}
+	leaf := key
+	if i := strings.LastIndexByte(strings.TrimRight(key, "]"), '['); i >= 0 {
+		leaf = key[i+1:]
+	}
+	for _, w := range keyWords(leaf) {
+		if signatureWords[w] && digestValue.MatchString(strings.TrimSpace(value)) {
+			return Masked
+		}
+	}
+	return maskText(value)
 }
 
 // keyWords splits a key into lowercase words at punctuation, spaces and
@@ -225,7 +330,8 @@ func maskNode(n *node) *node {
 	case kindObject:
 		c := &node{kind: kindObject, keys: append([]string(nil), n.keys...), vals: make([]*node, len(n.vals))}
 		for i, v := range n.vals {
-			if sensitiveKey(n.keys[i]) && !v.empty() && v.kind != kindBool {
+			if sensitiveKey(n.keys[i]) && !v.empty() && v.kind != kindBool &&
+				!(v.kind == kindString && alreadyMasked(n.keys[i], v.s)) {
 				c.vals[i] = &node{kind: kindString, s: Masked}
 				continue
 			}

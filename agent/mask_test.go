@@ -20,7 +20,15 @@ func TestSensitiveKey(t *testing.T) {
 		{"cvv", true}, {"cvc", true}, {"pan", true}, {"pin", true}, {"private_key", true},
 		{"order_id", false}, {"amount", false}, {"customer", false}, {"company", false},
 		{"panel_url", false}, {"expand", false}, {"spinner", false}, {"author", false},
-		{"card_error_type", true}, {"description", false}, {"email", false}, {"keyboard", false},
+		{"card_error_type", false}, {"description", false}, {"email", false}, {"keyboard", false},
+		// Form keys are judged by their last part; card details printed on
+		// receipts are not credentials.
+		{"auth[domain]", false}, {"auth[member_id]", false}, {"auth[application_token]", true},
+		{"auth[access_token]", true}, {"data[FIELDS][PASSWORD]", true}, {"secret[value]", true},
+		{"password[0]", true}, {"card[cvv]", true}, {"card[last4]", false}, {"card[type]", false},
+		{"CardLastFour", false}, {"CardFirstSix", false}, {"CardType", false}, {"card_last4", false},
+		{"card_brand", false}, {"CardExpDate", false}, {"masked_pan", false}, {"card_pin", true},
+		{"card_cvc", true}, {"CardNumber", true}, {"Pan", true},
 	}
 	for _, tt := range tests {
 		if got := sensitiveKey(tt.key); got != tt.want {

@@ -46,6 +46,8 @@ func newAgent(t *testing.T, s *openaitest.Server, timeout time.Duration) (*agent
 
 // reply is a valid structured reply.
 type reply struct {
+	Source     string       `json:"source"`
+	Event      string       `json:"event"`
 	Title      string       `json:"title"`
 	Summary    string       `json:"summary"`
 	Facts      []agent.Fact `json:"facts"`
@@ -120,10 +122,12 @@ func TestAgent_Summarize(t *testing.T) {
 		{"Refusal", openaitest.Refusal("I can't help with that."), "refusal"},
 		{"ContentFilter", openaitest.Reply{Content: "{}", FinishReason: "content_filter"}, "refusal"},
 		{"CutAtLength", openaitest.Reply{Content: `{"title":"x","summary":"y","facts":[],"importance":"low","link":"","action":""}`, FinishReason: "length"}, "invalid_json"},
-		{"NoTitle", openaitest.JSON(map[string]any{"summary": "s", "facts": []any{}, "importance": "low", "link": "", "action": ""}), "schema"},
-		{"EmptySummary", openaitest.JSON(map[string]any{"title": "t", "summary": " ", "facts": []any{}, "importance": "low", "link": "", "action": ""}), "schema"},
-		{"ImportanceNotInEnum", openaitest.JSON(map[string]any{"title": "t", "summary": "s", "facts": []any{}, "importance": "urgent", "link": "", "action": ""}), "schema"},
-		{"FactsWrongType", openaitest.JSON(map[string]any{"title": "t", "summary": "s", "facts": "none", "importance": "low", "link": "", "action": ""}), "invalid_json"},
+		{"NoTitle", openaitest.JSON(map[string]any{"source": "", "event": "", "summary": "s", "facts": []any{}, "importance": "low", "link": "", "action": ""}), "schema"},
+		{"EmptySummary", openaitest.JSON(map[string]any{"source": "", "event": "", "title": "t", "summary": " ", "facts": []any{}, "importance": "low", "link": "", "action": ""}), "schema"},
+		{"ImportanceNotInEnum", openaitest.JSON(map[string]any{"source": "", "event": "", "title": "t", "summary": "s", "facts": []any{}, "importance": "urgent", "link": "", "action": ""}), "schema"},
+		{"FactsWrongType", openaitest.JSON(map[string]any{"source": "", "event": "", "title": "t", "summary": "s", "facts": "none", "importance": "low", "link": "", "action": ""}), "invalid_json"},
+		{"NoSource", openaitest.JSON(map[string]any{"event": "", "title": "t", "summary": "s", "facts": []any{}, "importance": "low", "link": "", "action": ""}), "schema"},
+		{"FactWithoutValue", openaitest.JSON(map[string]any{"source": "", "event": "", "title": "t", "summary": "s", "facts": []any{map[string]any{"label": "x"}}, "importance": "low", "link": "", "action": ""}), "schema"},
 	}
 	for _, tt := range fallbacks {
 		t.Run(tt.name, func(t *testing.T) {
@@ -238,7 +242,8 @@ func TestAgent_Summarize(t *testing.T) {
 }
 
 func TestAgent_SummarizeLink(t *testing.T) {
-	body := `{"event":"new_order","order_id":12345,"url":"https://shop.example/orders/12345","admin":"https:\/\/shop.example\/admin\/12345"}`
+	body := `{"event":"new_order","order_id":12345,"url":"https://shop.example/orders/12345","admin":"https:\/\/shop.example\/admin\/12345",` +
+		`"note":"Pay at https://pay.example/inv/12345 today.","form":{"next":"  https://shop.example/orders/12345/next  "}}`
 	ev := agent.Event{ID: "e", Webhook: "orders", ContentType: "application/json", Body: []byte(body)}
 	tests := []struct {
 		name, link, want string
@@ -249,6 +254,8 @@ func TestAgent_SummarizeLink(t *testing.T) {
 		{"Prefix", "https://shop.example/orders/1234", "https://shop.example/orders/12345"}, // a prefix of a payload URL is another URL
 		{"Longer", "https://shop.example/orders/12345/pay", "https://shop.example/orders/12345"},
 		{"NotHTTP", "javascript:alert(1)", "https://shop.example/orders/12345"},
+		{"InFreeText", "https://pay.example/inv/12345", "https://shop.example/orders/12345"}, // a URL inside text is the sender's words, not a field
+		{"NestedFieldSpaces", "https://shop.example/orders/12345/next", "https://shop.example/orders/12345/next"},
 		{"Empty", "", "https://shop.example/orders/12345"},
 	}
 	for _, tt := range tests {
@@ -350,7 +357,7 @@ func TestAgent_SummarizeRequest(t *testing.T) {
 	if err := json.Unmarshal(schema, &def); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(def.Required, ","), "title,summary,facts,importance,link,action"; got != want {
+	if got, want := strings.Join(def.Required, ","), "source,event,title,summary,facts,importance,link,action"; got != want {
 		t.Errorf("required %s, want %s", got, want)
 	}
 	if got, want := strings.Join(def.Properties["importance"].Enum, ","), "low,normal,high"; got != want {

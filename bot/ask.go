@@ -32,6 +32,9 @@ import (
 // Asker answers questions about notifications: *agent.Agent.
 type Asker interface {
 	Ask(ctx context.Context, q agent.Question) (string, agent.Usage, error)
+	// AskTimeout is how long Ask may take (LLM_TIMEOUT): the question
+	// gets it whatever is left of the handler's time.
+	AskTimeout() time.Duration
 }
 
 // Limits of asking.
@@ -185,7 +188,9 @@ func (b *Bot) handleAsk(ctx context.Context, m *models.Message) {
 	for _, ev := range evs {
 		q.Events = append(q.Events, agentEvent(ev))
 	}
-	answer, usage, err := b.cfg.Asker.Ask(ctx, q)
+	askCtx, cancel := askContext(ctx, b.cfg.Asker.AskTimeout())
+	defer cancel()
+	answer, usage, err := b.cfg.Asker.Ask(askCtx, q)
 	switch {
 	case errors.Is(err, agent.ErrNoLLM):
 		b.replyTo(ctx, m, loc.T("ask.no_llm", nil))
@@ -198,6 +203,19 @@ func (b *Bot) handleAsk(ctx context.Context, m *models.Message) {
 		"prompt_tokens", usage.PromptTokens, "completion_tokens", usage.CompletionTokens)
 	// The model writes plain text: escaped, it is shown as written.
 	b.replyTo(ctx, m, cutHTML(html.EscapeString(answer), agent.MaxMessageLen))
+}
+
+// askContext gives a question's LLM call its own time, d, rather than what
+// is left of the handler's (which has a fixed limit shorter than a slow
+// model): the handler's deadline does not cut it, a shutdown still does.
+func askContext(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	own, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	stop := context.AfterFunc(ctx, func() {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			cancel()
+		}
+	})
+	return own, func() { stop(); cancel() }
 }
 
 // replyTo answers message m with text (Telegram HTML) as a reply to it. It

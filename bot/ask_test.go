@@ -11,6 +11,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/herald-relay/herald/agent/openaitest"
+	"github.com/herald-relay/herald/bot"
 	"github.com/herald-relay/herald/bot/telegramtest"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
@@ -223,4 +224,21 @@ func storageUser(u telegramtest.User) storage.User {
 
 func storageChat(c telegramtest.Chat, lang string) storage.Chat {
 	return storage.Chat{ID: c.ID, Type: c.Type, Title: c.Title, Language: lang}
+}
+
+// TestBot_AskOutlastsHandler: a question's LLM call has LLM_TIMEOUT, not
+// what is left of the handler's fixed limit.
+func TestBot_AskOutlastsHandler(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		bot.SetHandlerTimeout(t, time.Second) // before the bot starts, restored after it stops
+		ai := startLLM(t)
+		ai.set(openaitest.Reply{Content: "Slow but sure: 129.90 EUR.", Delay: 2500 * time.Millisecond})
+		p := startPipeline(t, databaseURL, ai.Server, 20*time.Second)
+		pm := telegramtest.PrivateChat(anna)
+		p.post(t, nil, paymentBody)
+		pay := p.notification(t, pm, "A-1001")
+		if a := p.reply(t, anna, pm, pay.ID, "what was the amount"); a.Text != "Slow but sure: 129.90 EUR." {
+			t.Errorf("answer %q: the handler's limit cut the LLM call", a.Text)
+		}
+	})
 }

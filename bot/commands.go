@@ -18,8 +18,9 @@ import (
 	"github.com/herald-relay/herald/storage"
 )
 
-// handlerTimeout bounds the work one update may cause.
-const handlerTimeout = 30 * time.Second
+// handlerTimeout bounds the work one update may cause; a question's LLM
+// call has its own limit, LLM_TIMEOUT (ask.go). A variable for tests.
+var handlerTimeout = 30 * time.Second
 
 // request is one command being handled.
 type request struct {

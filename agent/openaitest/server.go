@@ -2,7 +2,11 @@
 // httptest for tests: point the real go-openai client at URL() and script
 // what the "model" answers. It is strict where the real API is and that is
 // cheap to be: the API key, the model name, required fields, strict JSON
-// schemas.
+// schemas, the word "json" that JSON mode requires in the messages. It can
+// play servers that are stricter still: ones without structured outputs
+// (SupportResponseFormats), a small context window (SetContextWindow, with
+// OpenAI's or llama.cpp's error), a reasoning model that refuses a
+// temperature (RefuseTemperature).
 package openaitest
 
 import (
@@ -75,6 +79,9 @@ type Server struct {
 	key      string
 	models   map[string]bool
 	formats  map[openai.ChatCompletionResponseFormatType]bool // nil: all
+	window   int                                              // context window in tokens; 0: unlimited
+	style    ErrorStyle                                       // whose errors a full context answers
+	noTemp   bool                                             // a temperature other than 1 is refused
 	respond  func(openai.ChatCompletionRequest) Reply
 	requests []openai.ChatCompletionRequest
 	seq      int
@@ -141,6 +148,35 @@ func (s *Server) SupportResponseFormats(types ...openai.ChatCompletionResponseFo
 	for _, t := range types {
 		s.formats[t] = true
 	}
+}
+
+// ErrorStyle is whose error JSON the server answers with where servers
+// differ.
+type ErrorStyle int
+
+// Error styles.
+const (
+	OpenAIErrors   ErrorStyle = iota // {"error": {"message", "type", "param", "code": "context_length_exceeded"}}
+	LlamaCppErrors                   // llama-server's: {"error": {"code": 400, "message", "type": "exceed_context_size_error", "n_prompt_tokens", "n_ctx"}}
+)
+
+// SetContextWindow makes the server answer 400 to a request whose messages
+// take more than tokens (estimated at four bytes a token), with the error
+// in style, as servers with a small context do. Zero removes the limit.
+// Completion tokens are not counted, as llama.cpp counts them.
+func (s *Server) SetContextWindow(tokens int, style ErrorStyle) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.window, s.style = tokens, style
+}
+
+// RefuseTemperature makes the server answer 400 to a temperature other
+// than 1, whatever the model is called, as OpenAI's reasoning models do
+// (and deployments of them under other names).
+func (s *Server) RefuseTemperature(refuse bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noTemp = refuse
 }
 
 // Respond scripts the answers: f is called for every valid request, and its
@@ -258,6 +294,7 @@ func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 	knownModel := s.models[req.Model]
 	respond := s.respond
 	formatOK := req.ResponseFormat == nil || s.formats == nil || s.formats[req.ResponseFormat.Type]
+	window, style, noTemp := s.window, s.style, s.noTemp
 	s.mu.Unlock()
 
 	switch {
@@ -282,8 +319,20 @@ func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 			"openaitest does not stream.", ptr("stream"))
 		return
 	case !formatOK:
+		// OpenAI's answer for a model without structured outputs.
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "",
+			fmt.Sprintf("Invalid parameter: 'response_format' of type '%s' is not supported with this model.", req.ResponseFormat.Type), ptr("response_format"))
+		return
+	case noTemp && req.Temperature != 0 && req.Temperature != 1:
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "unsupported_value",
-			fmt.Sprintf("response_format type %q is not supported by this server.", req.ResponseFormat.Type), ptr("response_format"))
+			fmt.Sprintf("Unsupported value: 'temperature' does not support %g with this model. Only the default (1) value is supported.", req.Temperature), ptr("temperature"))
+		return
+	case req.ResponseFormat != nil && req.ResponseFormat.Type == openai.ChatCompletionResponseFormatTypeJSONObject && !mentionsJSON(req):
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "",
+			"'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", ptr("messages"))
+		return
+	case window > 0 && estimateTokens(req) > window:
+		writeContextError(w, style, estimateTokens(req), window)
 		return
 	}
 	for i, m := range req.Messages {
@@ -343,6 +392,35 @@ func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeCompletion(w, req, reply, seq)
+}
+
+// mentionsJSON reports messages with the word json, which OpenAI's JSON
+// mode requires.
+func mentionsJSON(req openai.ChatCompletionRequest) bool {
+	for _, m := range req.Messages {
+		if strings.Contains(strings.ToLower(m.Content), "json") {
+			return true
+		}
+	}
+	return false
+}
+
+// writeContextError answers a prompt of n tokens too long for a window.
+func writeContextError(w http.ResponseWriter, style ErrorStyle, n, window int) {
+	if style == LlamaCppErrors {
+		// As llama-server v0.5.0 (node-llama-cpp 3.22.1's bundle) answers:
+		// tools/server/server-context.cpp, ERROR_TYPE_EXCEED_CONTEXT_SIZE.
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
+			"code": 400, "message": fmt.Sprintf("request (%d tokens) exceeds the available context size (%d tokens), try increasing it", n, window),
+			"type": "exceed_context_size_error", "n_prompt_tokens": n, "n_ctx": window,
+		}})
+		return
+	}
+	writeError(w, http.StatusBadRequest, "invalid_request_error", "context_length_exceeded",
+		fmt.Sprintf("This model's maximum context length is %d tokens. However, your messages resulted in %d tokens. Please reduce the length of the messages.", window, n),
+		ptr("messages"))
 }
 
 func errorType(status int) string {
@@ -458,6 +536,11 @@ func DefaultContent(req openai.ChatCompletionRequest) string {
 	rf := req.ResponseFormat
 	if rf == nil || rf.JSONSchema == nil || rf.JSONSchema.Schema == nil {
 		if rf != nil && rf.Type == openai.ChatCompletionResponseFormatTypeJSONObject {
+			// A model in JSON mode follows a schema the prompt gives.
+			if def := promptSchema(req); def != nil {
+				b, _ := json.Marshal(sample(def, "", words))
+				return string(b)
+			}
 			b, _ := json.Marshal(map[string]string{"title": words, "summary": words})
 			return string(b)
 		}
@@ -473,6 +556,29 @@ func DefaultContent(req openai.ChatCompletionRequest) string {
 	}
 	b, _ := json.Marshal(sample(def, "", words))
 	return string(b)
+}
+
+// promptSchema is the first JSON schema of an object written in the
+// system messages, nil when there is none.
+func promptSchema(req openai.ChatCompletionRequest) map[string]any {
+	for _, m := range req.Messages {
+		if m.Role != openai.ChatMessageRoleSystem {
+			continue
+		}
+		text := m.Content
+		for i := strings.IndexByte(text, '{'); i >= 0; {
+			var def map[string]any
+			if json.NewDecoder(strings.NewReader(text[i:])).Decode(&def) == nil && def["type"] == "object" && def["properties"] != nil {
+				return def
+			}
+			j := strings.IndexByte(text[i+1:], '{')
+			if j < 0 {
+				break
+			}
+			i += 1 + j
+		}
+	}
+	return nil
 }
 
 func lastUser(req openai.ChatCompletionRequest) string {
@@ -553,7 +659,7 @@ func sample(def map[string]any, name, words string) any {
 			return words
 		case "summary", "description", "text", "message":
 			return "Summary: " + words + "."
-		case "link", "url", "action":
+		case "link", "url", "action", "source", "event":
 			return ""
 		}
 		return words

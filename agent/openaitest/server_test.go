@@ -256,16 +256,34 @@ func TestServer_SupportResponseFormats(t *testing.T) {
 	c := client(s, s.Key())
 
 	_, err := c.CreateChatCompletion(ctx, request("gpt-4o-mini"))
-	apiError(t, err, http.StatusBadRequest, "unsupported_value")
+	apiError(t, err, http.StatusBadRequest, "")
+	var e *openai.APIError
+	if errors.As(err, &e) && (e.Param == nil || *e.Param != "response_format") {
+		t.Errorf("param %v, want response_format", e.Param)
+	}
 
 	req := request("gpt-4o-mini")
 	req.ResponseFormat = &openai.ChatCompletionResponseFormat{Type: openai.ChatCompletionResponseFormatTypeJSONObject}
+	// JSON mode requires the word in the messages.
+	_, err = c.CreateChatCompletion(ctx, req)
+	apiError(t, err, http.StatusBadRequest, "")
+	req.Messages[0].Content = "Summarize as JSON."
 	resp, err := c.CreateChatCompletion(ctx, req)
 	if err != nil {
 		t.Fatalf("json_object: %v", err)
 	}
 	if !json.Valid([]byte(resp.Choices[0].Message.Content)) {
 		t.Errorf("json_object answer is not JSON: %q", resp.Choices[0].Message.Content)
+	}
+	// A schema in the system prompt is followed.
+	req.Messages[0].Content = "Answer in JSON matching this schema: " + string(schema) + " Thanks."
+	resp, err = c.CreateChatCompletion(ctx, req)
+	if err != nil {
+		t.Fatalf("json_object with a schema in the prompt: %v", err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(resp.Choices[0].Message.Content), &got); err != nil || len(got) != 6 || got["importance"] != "normal" {
+		t.Errorf("the answer does not follow the prompt's schema: %s", resp.Choices[0].Message.Content)
 	}
 
 	req.ResponseFormat = nil
@@ -277,7 +295,66 @@ func TestServer_SupportResponseFormats(t *testing.T) {
 	if _, err := c.CreateChatCompletion(ctx, request("gpt-4o-mini")); err != nil {
 		t.Errorf("json_schema after SupportResponseFormats(): %v", err)
 	}
-	if got := len(s.Requests()); got != 4 {
-		t.Errorf("%d requests recorded, want 4 (refused ones too)", got)
+	if got := len(s.Requests()); got != 6 {
+		t.Errorf("%d requests recorded, want 6 (refused ones too)", got)
+	}
+}
+
+func TestServer_SetContextWindow(t *testing.T) {
+	ctx := context.Background()
+	long := request("gpt-4o-mini")
+	long.Messages[1].Content = strings.Repeat("word ", 400) // about 500 tokens
+	t.Run("OpenAI", func(t *testing.T) {
+		s := openaitest.Start(t)
+		s.SetContextWindow(100, openaitest.OpenAIErrors)
+		c := client(s, s.Key())
+		_, err := c.CreateChatCompletion(ctx, long)
+		apiError(t, err, http.StatusBadRequest, "context_length_exceeded")
+		var e *openai.APIError
+		if errors.As(err, &e) && !strings.Contains(e.Message, "maximum context length is 100 tokens") {
+			t.Errorf("message %q", e.Message)
+		}
+		if _, err := c.CreateChatCompletion(ctx, request("gpt-4o-mini")); err != nil {
+			t.Errorf("a short request: %v", err)
+		}
+		s.SetContextWindow(0, openaitest.OpenAIErrors)
+		if _, err := c.CreateChatCompletion(ctx, long); err != nil {
+			t.Errorf("without a window: %v", err)
+		}
+	})
+	t.Run("LlamaCpp", func(t *testing.T) {
+		s := openaitest.Start(t)
+		s.SetContextWindow(100, openaitest.LlamaCppErrors)
+		_, err := client(s, s.Key()).CreateChatCompletion(ctx, long)
+		var e *openai.APIError
+		if !errors.As(err, &e) {
+			t.Fatalf("error %v (%T), want *openai.APIError", err, err)
+		}
+		// llama.cpp's code is the status, a number.
+		if e.HTTPStatusCode != 400 || e.Type != "exceed_context_size_error" || e.Code != 400 ||
+			!strings.Contains(e.Message, "exceeds the available context size (100 tokens), try increasing it") {
+			t.Errorf("error %+v", e)
+		}
+	})
+}
+
+func TestServer_RefuseTemperature(t *testing.T) {
+	ctx := context.Background()
+	s := openaitest.Start(t)
+	c := client(s, s.Key())
+	req := request("gpt-4o-mini")
+	req.Temperature = 0.2
+	if _, err := c.CreateChatCompletion(ctx, req); err != nil {
+		t.Fatalf("temperature 0.2: %v", err)
+	}
+	if got := s.Requests()[0].Temperature; got != 0.2 {
+		t.Errorf("temperature recorded as %v", got)
+	}
+	s.RefuseTemperature(true)
+	_, err := c.CreateChatCompletion(ctx, req)
+	apiError(t, err, http.StatusBadRequest, "unsupported_value")
+	req.Temperature = 0
+	if _, err := c.CreateChatCompletion(ctx, req); err != nil {
+		t.Errorf("without a temperature: %v", err)
 	}
 }
