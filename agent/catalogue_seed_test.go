@@ -36,5 +36,28 @@ func TestCatalogueSeed(t *testing.T) {
 			DerivedRU:  []string{"test недоступен", "Проверьте https://exampleasdsda.com"},
 			Importance: agent.ImportanceHigh, Thread: "uptime-kuma:89", Action: true,
 		},
+		// Razorpay: amounts in paise (minor units) become rupees; a failure
+		// with the docs' blank currency shows the sub-unit count, labelled.
+		{
+			Sender: "razorpay", File: "payment.captured.card.doc.json", Header: "Razorpay · payment.captured",
+			Facts:      []string{"gaurav.kumar@example.com", "order_DESoU0U4ikYA19", "pay_DESp9bgForNoUd", "0153"},
+			Derived:    []string{"Payment captured", "Amount: ₹1.00", "Visa debit •••• 0153"},
+			DerivedRU:  []string{"Платёж получен", "Сумма: 1.00 INR"},
+			Importance: agent.ImportanceNormal, Thread: "razorpay:order_DESoU0U4ikYA19",
+		},
+		{
+			Sender: "razorpay", File: "payment.failed.netbanking.doc.json", Header: "Razorpay · payment.failed",
+			Facts:      []string{"50000", "HDFC", "Payment failed", "pay_DEAU825sJlCbGa", "order_DEATVTRRctwEGb"},
+			Derived:    []string{"Amount, in currency sub-units: 50000", "Payment failed (bank, payment authorization)", "Follow up the failed payment pay_DEAU825sJlCbGa"},
+			DerivedRU:  []string{"Платёж не прошёл", "Сумма в минимальных единицах валюты: 50000", "Разберитесь с неудачным платежом pay_DEAU825sJlCbGa"},
+			Importance: agent.ImportanceHigh, Thread: "razorpay:order_DEATVTRRctwEGb", Action: true,
+		},
+		{
+			Sender: "razorpay", File: "order.paid.netbanking.doc.json", Header: "Razorpay · order.paid",
+			Facts:      []string{"rcptid #1", "order_DESlLckIVRkHWj", "pay_DESlfW9H8K9uqM", "HDFC"},
+			Derived:    []string{"Order rcptid #1 paid", "Amount: ₹1.00", "Fee: ₹0.02"},
+			DerivedRU:  []string{"Заказ rcptid #1 оплачен", "Сумма: 1.00 INR", "Комиссия: 0.02 INR"},
+			Importance: agent.ImportanceNormal, Thread: "razorpay:order_DESlLckIVRkHWj",
+		},
 	})
 }
