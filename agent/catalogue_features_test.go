@@ -296,3 +296,36 @@ where = { status = "WARN" }
 		t.Errorf("where on a text fact: %v", err)
 	}
 }
+
+func TestTemplate_RegexpCapture(t *testing.T) {
+	// Azure DevOps' old build payloads hold the branch and the commit in
+	// sourceGetVersion (Microsoft's fixture).
+	body := `{"sourceGetVersion":"LG:refs/heads/master:600c52d2d5b655caa111abfd863e5a9bd304bb0e","n":"build 2024-03-05 #17",
+		"url":"https://ci.example.com/hook?token=abcdef123456&x=1","s":"a|b}c"}`
+	tests := []struct {
+		src, want string
+		ok        bool
+	}{
+		{"{sourceGetVersion|re:^LG:refs/heads/([^:]+):}", "master", true},
+		{"{sourceGetVersion|re:^LG:[^:]+:([0-9a-f]{7})}", "600c52d", true},                              // braces of a count
+		{"{sourceGetVersion|re:[0-9a-f]{40}$|short}", "600c52d2d5b655caa111abfd863e5a9bd304bb0e", true}, // "|short" is the regexp's
+		{"{sourceGetVersion|re:[0-9a-f]{40}}", "600c52d2d5b655caa111abfd863e5a9bd304bb0e", true},        // no group: the match
+		{"{sourceGetVersion|upper|re:^LG:REFS/HEADS/(\\w+)}", "MASTER", true},
+		{"{n|re:#(\\d+)$} of {n|re:(\\d{4}-\\d{2}-\\d{2})}", "17 of 2024-03-05", true},
+		{"{n|re:^(nomatch)}", "", false},
+		{"{n|re:(x)?build}", "", false},          // the group took no part
+		{"{s|re:a\\|b(\\}c)}", "}c", true},       // an escaped brace
+		{"{url|re:token=([^&]+)}", Masked, true}, // masked before the group cuts it out
+	}
+	for _, tt := range tests {
+		got, ok := evalIn(t, "en", "application/json", body, tt.src)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s = %q, %v; want %q, %v", tt.src, got, ok, tt.want, tt.ok)
+		}
+	}
+	for _, src := range []string{"{a|re:}", "{a|re:(}", "{a|re:x{2}", "{a|bogus|re:x}"} {
+		if _, err := parseTemplate(src); err == nil {
+			t.Errorf("parseTemplate(%q) is accepted", src)
+		}
+	}
+}
