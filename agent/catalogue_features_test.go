@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -327,5 +328,38 @@ func TestTemplate_RegexpCapture(t *testing.T) {
 		if _, err := parseTemplate(src); err == nil {
 			t.Errorf("parseTemplate(%q) is accepted", src)
 		}
+	}
+}
+
+// TestFormTree_JSONField: CloudPayments posts a form whose Data field holds
+// the JSON the shop passed with the payment; the catalogue reads it as a
+// subtree.
+func TestFormTree_JSONField(t *testing.T) {
+	form := "TransactionId=666&Amount=123.00&Data=" + url.QueryEscape(`{"orderId":"A-7","items":[{"name":"Tea"}],"byIndex":{"0":"a","1":"b"},"inner":"{\"x\":1}","api_token":"s3cr3t-value"}`) +
+		"&Note=" + url.QueryEscape("[WARN] not JSON") + "&List=" + url.QueryEscape(`[1,2]`)
+	tests := []struct{ src, want string }{
+		{"{Data.orderId}", "A-7"},
+		{"{Data.items.0.name}", "Tea"},
+		{"{Data.byIndex.0}", "a"},     // a JSON object keyed 0, 1 stays one
+		{"{Data.byIndex|len}", "2"},   // (an array would count the same: see below)
+		{`{Data.inner}`, `{"x":1}`},   // the JSON's own strings stay strings
+		{"{Data.api_token}", Masked},  // a credential inside is still one
+		{"{Note}", "[WARN] not JSON"}, // not JSON: text
+		{"{List}", "1, 2"},            // an array of scalars
+		{"{Data}", ""},                // an object is not text
+		{"{TransactionId}", "666"},
+	}
+	for _, tt := range tests {
+		got, _ := evalIn(t, "en", "application/x-www-form-urlencoded", form, tt.src)
+		if got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.src, got, tt.want)
+		}
+	}
+	tree := catalogueTree(decode(Event{ContentType: "application/x-www-form-urlencoded", Body: []byte(form)}))
+	if n := tree.get("Data", "byIndex"); n == nil || n.kind != kindObject {
+		t.Errorf("Data.byIndex = %+v, want the JSON object", n)
+	}
+	if got := PayloadSecrets(Event{ContentType: "application/x-www-form-urlencoded", Body: []byte(form)}); len(got) != 1 || got[0] != "s3cr3t-value" {
+		t.Errorf("PayloadSecrets = %q, want the token inside Data", got)
 	}
 }
