@@ -363,3 +363,98 @@ func TestFormTree_JSONField(t *testing.T) {
 		t.Errorf("PayloadSecrets = %q, want the token inside Data", got)
 	}
 }
+
+// TestCatalogue_Generic: an entry that names its sender and leaves the
+// message to the generic formatter (n8n posts whatever the workflow's
+// author wrote; the body is the one n8n's own HTTP Request test posts).
+func TestCatalogue_Generic(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"n8n": `generic = true
+event = ["{event}"]
+[[detect]]
+user_agent = "~^n8n$"
+`,
+		"hook": `generic = true
+title = ["Deploy {service}"]
+thread = "{service}"
+[[detect]]
+header = { "X-Hook" = "*" }
+[[fact]]
+label = "service"
+value = "{service}"
+[[rule]]
+when = { status = "failed" }
+importance = "high"
+action.en = "Look at {service}"
+action.ru = "Посмотрите {service}"
+[[case]]
+when = { status = "skipped" }
+generic = false
+title = "Skipped"
+`,
+	})
+	match := func(headers map[string]string, body string) (Notification, Notification) {
+		ev := Event{ContentType: "application/json", Headers: headers, Body: []byte(body)}
+		l := defaultBundle().For("en")
+		f := &formatter{l: l, p: decode(ev)}
+		x := &scope{ev: ev, root: catalogueTree(f.p), l: l, f: f}
+		e := c.match(x, true)
+		if e == nil {
+			t.Fatal("no entry matched")
+		}
+		s := e.sender(x)
+		n := s.format(f)
+		n.Source, n.Event = s.source, s.event
+		g := genericSender(f.p)
+		gn := g.format(f)
+		gn.Event = g.event
+		return n, gn
+	}
+	t.Run("NamesTheSenderOnly", func(t *testing.T) {
+		body := `{"todo":"Use DummyJSON in the project","completed":false,"userId":15}`
+		n, g := match(map[string]string{"User-Agent": "n8n"}, body)
+		if n.Source != "N8N" || n.Event != g.Event || n.Title != g.Title || n.Importance != g.Importance || len(g.Facts) == 0 {
+			t.Errorf("got %+v, want the generic formatter's %+v named N8N", n, g)
+		}
+		if d := diffNotification(Notification{Source: "N8N", Event: g.Event, Title: g.Title, Summary: g.Summary, Link: g.Link, Importance: g.Importance, Facts: g.Facts}, n); d != "" {
+			t.Error(d)
+		}
+	})
+	t.Run("OwnEventWins", func(t *testing.T) {
+		n, g := match(map[string]string{"User-Agent": "n8n"}, `{"event":"order.paid","type":"x","total":5}`)
+		if n.Event != "order.paid" || g.Event == "" {
+			t.Errorf("event %q (generic %q), want the entry's order.paid", n.Event, g.Event)
+		}
+		n, g = match(map[string]string{"User-Agent": "n8n"}, `{"kind":"ping","total":5}`)
+		if n.Event != g.Event || n.Event != "ping" {
+			t.Errorf("event %q, want the generic formatter's %q", n.Event, g.Event)
+		}
+	})
+	t.Run("OwnFactsFirstRulesHold", func(t *testing.T) {
+		n, g := match(map[string]string{"X-Hook": "1"}, `{"service":"api","status":"failed","region":"eu","build":42}`)
+		if n.Title != "Deploy api" || n.Thread != "api" || n.Importance != ImportanceHigh || n.Action != "Look at api" {
+			t.Errorf("got %+v", n)
+		}
+		if len(n.Facts) < 2 || n.Facts[0] != (Fact{"Service", "api"}) {
+			t.Fatalf("facts %v, want Service first, then the generic ones", n.Facts)
+		}
+		for _, fc := range n.Facts[1:] {
+			if fc.Value == "api" {
+				t.Errorf("the generic formatter's %v repeats the entry's fact", fc)
+			}
+		}
+		if len(n.Facts) != len(g.Facts) {
+			t.Errorf("facts %v, want the entry's and the generic %v less its service", n.Facts, g.Facts)
+		}
+		n, g = match(map[string]string{"X-Hook": "1"}, `{"service":"api","status":"ok"}`)
+		if n.Importance != g.Importance || n.Action != "" {
+			t.Errorf("no rule holds: importance %q action %q, want the generic formatter's %q", n.Importance, n.Action, g.Importance)
+		}
+	})
+	t.Run("CaseTurnsItOff", func(t *testing.T) {
+		n, _ := match(map[string]string{"X-Hook": "1"}, `{"service":"api","status":"skipped","region":"eu"}`)
+		if d := diffNotification(Notification{Source: "HOOK", Title: "Skipped", Thread: "api", Importance: ImportanceNormal, Facts: []Fact{{"Service", "api"}}}, n); d != "" {
+			t.Error(d)
+		}
+	})
+}
