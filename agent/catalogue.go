@@ -787,10 +787,15 @@ func (c cond) holds(x *scope) bool {
 	return c.compare(s, present)
 }
 
-// test is the condition on one body value.
+// test is the condition on one body value. JSON's null compares as the
+// text "null" (it is still absent for "*" and "!"), as true and false
+// compare as "true" and "false".
 func (c cond) test(n *node) bool {
 	var s string
 	present := false
+	if n != nil && n.kind == kindNull && (c.op == '=' || c.op == '~') {
+		return c.compare("null", true)
+	}
 	if n != nil && !n.empty() {
 		present = true
 		if n.scalar() {

@@ -458,3 +458,38 @@ title = "Skipped"
 		}
 	})
 }
+
+func TestCond_JSONLiterals(t *testing.T) {
+	root, err := parseJSON([]byte(`{"t":true,"f":false,"z":null,"s":"null","n":1.50,"l":[null,false]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &scope{root: root}
+	tests := []struct {
+		key, val string
+		want     bool
+	}{
+		{"t", "true", true},
+		{"f", "false", true},
+		{"f", "*", true}, // false is a value
+		{"z", "null", true},
+		{"z", "~^(null|none)$", true},
+		{"z", "*", false}, // null is still absent
+		{"z", "!", true},
+		{"s", "null", true}, // the text "null" too
+		{"missing", "null", false},
+		{"n", "1.50", true}, // numbers as written
+		{"n", "1.5", false},
+		{"l.*", "null", true},
+		{"l.*", "false", true},
+	}
+	for _, tt := range tests {
+		conds, err := whenConds(map[string]string{tt.key: tt.val})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := conds[0].holds(x); got != tt.want {
+			t.Errorf("%s = %q holds: %v, want %v", tt.key, tt.val, got, tt.want)
+		}
+	}
+}
