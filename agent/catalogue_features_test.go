@@ -493,3 +493,30 @@ func TestCond_JSONLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogue_CaseEvent: a case names its own event; the entry's stands
+// for the others.
+func TestCatalogue_CaseEvent(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"shop": `event = ["{topic}"]
+[[detect]]
+body = { topic = "*" }
+[[case]]
+when = { topic = "orders/updated", "order.cancelled_at" = "*" }
+event = ["orders/cancelled"]
+[[case]]
+when = { topic = "orders/updated", "order.status" = "*" }
+event = ["{topic}.{order.status}"]
+`,
+	})
+	tests := []struct{ body, want string }{
+		{`{"topic":"orders/updated","order":{"cancelled_at":"2024-03-05T14:07:00Z"}}`, "orders/cancelled"},
+		{`{"topic":"orders/updated","order":{"status":"paid"}}`, "orders/updated.paid"},
+		{`{"topic":"orders/create","order":{"status":"paid"}}`, "orders/create"},
+	}
+	for _, tt := range tests {
+		if n := formatWith(t, c, "en", "application/json", tt.body); n.Event != tt.want {
+			t.Errorf("%s: event %q, want %q", tt.body, n.Event, tt.want)
+		}
+	}
+}
