@@ -656,18 +656,25 @@ type cond struct {
 	path        bodyPath // body path
 	contentType bool     // compares the media type of Content-Type
 	op          byte     // '*' present and non-empty, '!' absent or empty, '=' equal, '~' matches
+	not         bool     // '=' and '~': present and NOT equal (matching)
 	val         string
 	re          *regexp.Regexp
 }
 
-// parseCond reads a condition's value: "*", "!", "~regexp", or an exact
-// value ("=…" for one that starts with one of those).
+// parseCond reads a condition's value: "*", "!", "~regexp", "!~regexp"
+// (present and not matching), "!=value" (present and not equal), or an
+// exact value ("=…" for one that starts with one of those).
 func parseCond(c cond, v string) (cond, error) {
 	switch {
 	case v == "*":
 		c.op = '*'
 	case v == "!":
 		c.op = '!'
+	case strings.HasPrefix(v, "!~"), strings.HasPrefix(v, "!="):
+		// Present, and not matching (not equal).
+		c, err := parseCond(c, v[1:])
+		c.not = true
+		return c, err
 	case strings.HasPrefix(v, "~"):
 		re, err := regexp.Compile(v[1:])
 		if err != nil {
@@ -814,11 +821,11 @@ func (c cond) compare(s string, present bool) bool {
 		return !present
 	case '=':
 		if c.contentType {
-			return present && strings.EqualFold(s, c.val)
+			return present && strings.EqualFold(s, c.val) != c.not
 		}
-		return present && s == c.val
+		return present && (s == c.val) != c.not
 	case '~':
-		return present && c.re.MatchString(s)
+		return present && c.re.MatchString(s) != c.not
 	}
 	return false
 }

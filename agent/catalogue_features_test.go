@@ -520,3 +520,44 @@ event = ["{topic}.{order.status}"]
 		}
 	}
 }
+
+func TestCond_Negated(t *testing.T) {
+	ev := Event{ContentType: "application/json", Headers: map[string]string{"X-Event": "push"}}
+	root, err := parseJSON([]byte(`{"tag":"v1.2","digest_tag":"sha256:954b","empty":"","events":[{"a":"ok"},{"a":"failed"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &scope{ev: ev, root: root}
+	tests := []struct {
+		key, val string
+		want     bool
+	}{
+		{"tag", "!~^sha256:", true}, // Harbor: a tag, not a digest
+		{"digest_tag", "!~^sha256:", false},
+		{"missing", "!~^sha256:", false}, // present is asked for
+		{"empty", "!~x", false},
+		{"tag", "!=v1.2", false},
+		{"tag", "!=v1.3", true},
+		{"missing", "!=v1.3", false},
+		{"events.*.a", "!=ok", true}, // any element: the second
+		{"header:X-Event", "!~^(ping|test)$", true},
+		{"header:X-Event", "!=push", false},
+		{"tag", "=!=v1.2", false}, // a literal "!=v1.2"
+	}
+	for _, tt := range tests {
+		conds, err := whenConds(map[string]string{tt.key: tt.val})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := conds[0].holds(x); got != tt.want {
+			t.Errorf("%s = %q holds: %v, want %v", tt.key, tt.val, got, tt.want)
+		}
+	}
+	conds, err := detectConds(rawDetect{ContentType: "!=application/x-www-form-urlencoded"})
+	if err != nil || !allHold(conds, x) {
+		t.Errorf("content_type != form: %v, %v", err, err == nil && allHold(conds, x))
+	}
+	if _, err := whenConds(map[string]string{"a": "!~("}); err == nil {
+		t.Error("a bad negated regexp is accepted")
+	}
+}
