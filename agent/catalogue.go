@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -77,7 +78,9 @@ type variant struct {
 	link       []*tmpl
 	thread     []*tmpl
 	importance Importance
+	impSet     bool // the entry (or case) wrote importance
 	rules      []rule
+	generic    bool // the generic formatter writes what the variant leaves out
 }
 
 // texts are templates per language, tried in order.
@@ -251,6 +254,7 @@ type (
 		Thread     *strList   `toml:"thread"`
 		Importance *string    `toml:"importance"`
 		Rules      *[]rawRule `toml:"rule"`
+		Generic    *bool      `toml:"generic"`
 	}
 	rawCase struct {
 		When map[string]string `toml:"when"`
@@ -474,7 +478,10 @@ func compileVariant(base variant, raw rawVariant) (variant, error) {
 		if !ok {
 			errs = append(errs, fmt.Errorf("importance %q (low, normal, high)", *raw.Importance))
 		}
-		v.importance = imp
+		v.importance, v.impSet = imp, true
+	}
+	if raw.Generic != nil {
+		v.generic = *raw.Generic
 	}
 	if raw.Facts != nil {
 		v.facts = nil
@@ -649,18 +656,25 @@ type cond struct {
 	path        bodyPath // body path
 	contentType bool     // compares the media type of Content-Type
 	op          byte     // '*' present and non-empty, '!' absent or empty, '=' equal, '~' matches
+	not         bool     // '=' and '~': present and NOT equal (matching)
 	val         string
 	re          *regexp.Regexp
 }
 
-// parseCond reads a condition's value: "*", "!", "~regexp", or an exact
-// value ("=…" for one that starts with one of those).
+// parseCond reads a condition's value: "*", "!", "~regexp", "!~regexp"
+// (present and not matching), "!=value" (present and not equal), or an
+// exact value ("=…" for one that starts with one of those).
 func parseCond(c cond, v string) (cond, error) {
 	switch {
 	case v == "*":
 		c.op = '*'
 	case v == "!":
 		c.op = '!'
+	case strings.HasPrefix(v, "!~"), strings.HasPrefix(v, "!="):
+		// Present, and not matching (not equal).
+		c, err := parseCond(c, v[1:])
+		c.not = true
+		return c, err
 	case strings.HasPrefix(v, "~"):
 		re, err := regexp.Compile(v[1:])
 		if err != nil {
@@ -780,10 +794,15 @@ func (c cond) holds(x *scope) bool {
 	return c.compare(s, present)
 }
 
-// test is the condition on one body value.
+// test is the condition on one body value. JSON's null compares as the
+// text "null" (it is still absent for "*" and "!"), as true and false
+// compare as "true" and "false".
 func (c cond) test(n *node) bool {
 	var s string
 	present := false
+	if n != nil && n.kind == kindNull && (c.op == '=' || c.op == '~') {
+		return c.compare("null", true)
+	}
 	if n != nil && !n.empty() {
 		present = true
 		if n.scalar() {
@@ -802,11 +821,11 @@ func (c cond) compare(s string, present bool) bool {
 		return !present
 	case '=':
 		if c.contentType {
-			return present && strings.EqualFold(s, c.val)
+			return present && strings.EqualFold(s, c.val) != c.not
 		}
-		return present && s == c.val
+		return present && (s == c.val) != c.not
 	case '~':
-		return present && c.re.MatchString(s)
+		return present && c.re.MatchString(s) != c.not
 	}
 	return false
 }
@@ -868,11 +887,71 @@ func (e *entry) sender(x *scope) sender {
 			break
 		}
 	}
+	if v.generic {
+		return v.overGeneric(e.name, x)
+	}
 	return sender{source: e.name, event: maskText(first(v.event, x)), format: func(f *formatter) Notification {
 		fx := *x
 		fx.l, fx.f = f.l, f
 		return v.format(&fx)
 	}}
+}
+
+// overGeneric is the sender of a variant with generic = true: the sender
+// is named (the entry's name), and the generic formatter writes the
+// message, as it would for a sender Herald does not know (n8n posts
+// whatever its workflow's author wrote). What the variant writes and can
+// fill wins: its event, title, summary, link and thread; its facts come
+// first, the generic ones after them; a rule that holds (or an importance
+// the variant writes) sets the importance.
+func (v *variant) overGeneric(name string, x *scope) sender {
+	p := payload{ev: x.ev}
+	if x.f != nil {
+		p = x.f.p
+	}
+	g := genericSender(p)
+	event := first(v.event, x)
+	if event == "" {
+		event = g.event
+	}
+	return sender{source: name, event: maskText(event), format: func(f *formatter) Notification {
+		fx := *x
+		fx.l, fx.f = f.l, f
+		own := v.format(&fx)
+		n := g.format(f)
+		n.Title = cmp.Or(own.Title, n.Title)
+		n.Summary = cmp.Or(own.Summary, n.Summary)
+		n.Link = cmp.Or(own.Link, n.Link)
+		n.Thread = cmp.Or(own.Thread, n.Thread)
+		if v.impSet || v.holding(&fx) != nil {
+			n.Importance, n.Action = own.Importance, cmp.Or(own.Action, n.Action)
+		}
+		facts := own.Facts
+		for _, fc := range n.Facts {
+			if len(facts) >= maxFacts && fc.Label != "" {
+				continue // the generic "…and N more fields" line stays
+			}
+			dup := false
+			for _, o := range own.Facts {
+				dup = dup || o.Value == fc.Value
+			}
+			if !dup {
+				facts = append(facts, fc)
+			}
+		}
+		n.Facts = facts
+		return n
+	}}
+}
+
+// holding is the first rule of the variant that holds, nil when none does.
+func (v *variant) holding(x *scope) *rule {
+	for i := range v.rules {
+		if allHold(v.rules[i].when, x) {
+			return &v.rules[i]
+		}
+	}
+	return nil
 }
 
 // format writes the notification of a variant.
@@ -888,12 +967,9 @@ func (v *variant) format(x *scope) Notification {
 	if n.Importance == "" {
 		n.Importance = ImportanceNormal
 	}
-	for _, r := range v.rules {
-		if allHold(r.when, x) {
-			n.Importance = r.importance
-			n.Action = maskText(first(r.action.of(lang), x))
-			break
-		}
+	if r := v.holding(x); r != nil {
+		n.Importance = r.importance
+		n.Action = maskText(first(r.action.of(lang), x))
 	}
 	for _, fs := range v.facts {
 		if len(n.Facts) == maxFacts {

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -294,5 +295,269 @@ where = { status = "WARN" }
 	if _, _, err := parseEntry("x", []byte(minimal+"[[detect]]\nbody = { a = \"*\" }\n[[fact]]\nlabel = \"status\"\nvalue = \"{a}\"\nwhere = { b = \"1\" }\n")); err == nil ||
 		!strings.Contains(err.Error(), "where is for lists and counts") {
 		t.Errorf("where on a text fact: %v", err)
+	}
+}
+
+func TestTemplate_RegexpCapture(t *testing.T) {
+	// Azure DevOps' old build payloads hold the branch and the commit in
+	// sourceGetVersion (Microsoft's fixture).
+	body := `{"sourceGetVersion":"LG:refs/heads/master:600c52d2d5b655caa111abfd863e5a9bd304bb0e","n":"build 2024-03-05 #17",
+		"url":"https://ci.example.com/hook?token=abcdef123456&x=1","s":"a|b}c"}`
+	tests := []struct {
+		src, want string
+		ok        bool
+	}{
+		{"{sourceGetVersion|re:^LG:refs/heads/([^:]+):}", "master", true},
+		{"{sourceGetVersion|re:^LG:[^:]+:([0-9a-f]{7})}", "600c52d", true},                              // braces of a count
+		{"{sourceGetVersion|re:[0-9a-f]{40}$|short}", "600c52d2d5b655caa111abfd863e5a9bd304bb0e", true}, // "|short" is the regexp's
+		{"{sourceGetVersion|re:[0-9a-f]{40}}", "600c52d2d5b655caa111abfd863e5a9bd304bb0e", true},        // no group: the match
+		{"{sourceGetVersion|upper|re:^LG:REFS/HEADS/(\\w+)}", "MASTER", true},
+		{"{n|re:#(\\d+)$} of {n|re:(\\d{4}-\\d{2}-\\d{2})}", "17 of 2024-03-05", true},
+		{"{n|re:^(nomatch)}", "", false},
+		{"{n|re:(x)?build}", "", false},          // the group took no part
+		{"{s|re:a\\|b(\\}c)}", "}c", true},       // an escaped brace
+		{"{url|re:token=([^&]+)}", Masked, true}, // masked before the group cuts it out
+	}
+	for _, tt := range tests {
+		got, ok := evalIn(t, "en", "application/json", body, tt.src)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s = %q, %v; want %q, %v", tt.src, got, ok, tt.want, tt.ok)
+		}
+	}
+	for _, src := range []string{"{a|re:}", "{a|re:(}", "{a|re:x{2}", "{a|bogus|re:x}"} {
+		if _, err := parseTemplate(src); err == nil {
+			t.Errorf("parseTemplate(%q) is accepted", src)
+		}
+	}
+}
+
+// TestFormTree_JSONField: CloudPayments posts a form whose Data field holds
+// the JSON the shop passed with the payment; the catalogue reads it as a
+// subtree.
+func TestFormTree_JSONField(t *testing.T) {
+	form := "TransactionId=666&Amount=123.00&Data=" + url.QueryEscape(`{"orderId":"A-7","items":[{"name":"Tea"}],"byIndex":{"0":"a","1":"b"},"inner":"{\"x\":1}","api_token":"s3cr3t-value"}`) +
+		"&Note=" + url.QueryEscape("[WARN] not JSON") + "&List=" + url.QueryEscape(`[1,2]`)
+	tests := []struct{ src, want string }{
+		{"{Data.orderId}", "A-7"},
+		{"{Data.items.0.name}", "Tea"},
+		{"{Data.byIndex.0}", "a"},     // a JSON object keyed 0, 1 stays one
+		{"{Data.byIndex|len}", "2"},   // (an array would count the same: see below)
+		{`{Data.inner}`, `{"x":1}`},   // the JSON's own strings stay strings
+		{"{Data.api_token}", Masked},  // a credential inside is still one
+		{"{Note}", "[WARN] not JSON"}, // not JSON: text
+		{"{List}", "1, 2"},            // an array of scalars
+		{"{Data}", ""},                // an object is not text
+		{"{TransactionId}", "666"},
+	}
+	for _, tt := range tests {
+		got, _ := evalIn(t, "en", "application/x-www-form-urlencoded", form, tt.src)
+		if got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.src, got, tt.want)
+		}
+	}
+	tree := catalogueTree(decode(Event{ContentType: "application/x-www-form-urlencoded", Body: []byte(form)}))
+	if n := tree.get("Data", "byIndex"); n == nil || n.kind != kindObject {
+		t.Errorf("Data.byIndex = %+v, want the JSON object", n)
+	}
+	if got := PayloadSecrets(Event{ContentType: "application/x-www-form-urlencoded", Body: []byte(form)}); len(got) != 1 || got[0] != "s3cr3t-value" {
+		t.Errorf("PayloadSecrets = %q, want the token inside Data", got)
+	}
+}
+
+// TestCatalogue_Generic: an entry that names its sender and leaves the
+// message to the generic formatter (n8n posts whatever the workflow's
+// author wrote; the body is the one n8n's own HTTP Request test posts).
+func TestCatalogue_Generic(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"n8n": `generic = true
+event = ["{event}"]
+[[detect]]
+user_agent = "~^n8n$"
+`,
+		"hook": `generic = true
+title = ["Deploy {service}"]
+thread = "{service}"
+[[detect]]
+header = { "X-Hook" = "*" }
+[[fact]]
+label = "service"
+value = "{service}"
+[[rule]]
+when = { status = "failed" }
+importance = "high"
+action.en = "Look at {service}"
+action.ru = "Посмотрите {service}"
+[[case]]
+when = { status = "skipped" }
+generic = false
+title = "Skipped"
+`,
+	})
+	match := func(headers map[string]string, body string) (Notification, Notification) {
+		ev := Event{ContentType: "application/json", Headers: headers, Body: []byte(body)}
+		l := defaultBundle().For("en")
+		f := &formatter{l: l, p: decode(ev)}
+		x := &scope{ev: ev, root: catalogueTree(f.p), l: l, f: f}
+		e := c.match(x, true)
+		if e == nil {
+			t.Fatal("no entry matched")
+		}
+		s := e.sender(x)
+		n := s.format(f)
+		n.Source, n.Event = s.source, s.event
+		g := genericSender(f.p)
+		gn := g.format(f)
+		gn.Event = g.event
+		return n, gn
+	}
+	t.Run("NamesTheSenderOnly", func(t *testing.T) {
+		body := `{"todo":"Use DummyJSON in the project","completed":false,"userId":15}`
+		n, g := match(map[string]string{"User-Agent": "n8n"}, body)
+		if n.Source != "N8N" || n.Event != g.Event || n.Title != g.Title || n.Importance != g.Importance || len(g.Facts) == 0 {
+			t.Errorf("got %+v, want the generic formatter's %+v named N8N", n, g)
+		}
+		if d := diffNotification(Notification{Source: "N8N", Event: g.Event, Title: g.Title, Summary: g.Summary, Link: g.Link, Importance: g.Importance, Facts: g.Facts}, n); d != "" {
+			t.Error(d)
+		}
+	})
+	t.Run("OwnEventWins", func(t *testing.T) {
+		n, g := match(map[string]string{"User-Agent": "n8n"}, `{"event":"order.paid","type":"x","total":5}`)
+		if n.Event != "order.paid" || g.Event == "" {
+			t.Errorf("event %q (generic %q), want the entry's order.paid", n.Event, g.Event)
+		}
+		n, g = match(map[string]string{"User-Agent": "n8n"}, `{"kind":"ping","total":5}`)
+		if n.Event != g.Event || n.Event != "ping" {
+			t.Errorf("event %q, want the generic formatter's %q", n.Event, g.Event)
+		}
+	})
+	t.Run("OwnFactsFirstRulesHold", func(t *testing.T) {
+		n, g := match(map[string]string{"X-Hook": "1"}, `{"service":"api","status":"failed","region":"eu","build":42}`)
+		if n.Title != "Deploy api" || n.Thread != "api" || n.Importance != ImportanceHigh || n.Action != "Look at api" {
+			t.Errorf("got %+v", n)
+		}
+		if len(n.Facts) < 2 || n.Facts[0] != (Fact{"Service", "api"}) {
+			t.Fatalf("facts %v, want Service first, then the generic ones", n.Facts)
+		}
+		for _, fc := range n.Facts[1:] {
+			if fc.Value == "api" {
+				t.Errorf("the generic formatter's %v repeats the entry's fact", fc)
+			}
+		}
+		if len(n.Facts) != len(g.Facts) {
+			t.Errorf("facts %v, want the entry's and the generic %v less its service", n.Facts, g.Facts)
+		}
+		n, g = match(map[string]string{"X-Hook": "1"}, `{"service":"api","status":"ok"}`)
+		if n.Importance != g.Importance || n.Action != "" {
+			t.Errorf("no rule holds: importance %q action %q, want the generic formatter's %q", n.Importance, n.Action, g.Importance)
+		}
+	})
+	t.Run("CaseTurnsItOff", func(t *testing.T) {
+		n, _ := match(map[string]string{"X-Hook": "1"}, `{"service":"api","status":"skipped","region":"eu"}`)
+		if d := diffNotification(Notification{Source: "HOOK", Title: "Skipped", Thread: "api", Importance: ImportanceNormal, Facts: []Fact{{"Service", "api"}}}, n); d != "" {
+			t.Error(d)
+		}
+	})
+}
+
+func TestCond_JSONLiterals(t *testing.T) {
+	root, err := parseJSON([]byte(`{"t":true,"f":false,"z":null,"s":"null","n":1.50,"l":[null,false]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &scope{root: root}
+	tests := []struct {
+		key, val string
+		want     bool
+	}{
+		{"t", "true", true},
+		{"f", "false", true},
+		{"f", "*", true}, // false is a value
+		{"z", "null", true},
+		{"z", "~^(null|none)$", true},
+		{"z", "*", false}, // null is still absent
+		{"z", "!", true},
+		{"s", "null", true}, // the text "null" too
+		{"missing", "null", false},
+		{"n", "1.50", true}, // numbers as written
+		{"n", "1.5", false},
+		{"l.*", "null", true},
+		{"l.*", "false", true},
+	}
+	for _, tt := range tests {
+		conds, err := whenConds(map[string]string{tt.key: tt.val})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := conds[0].holds(x); got != tt.want {
+			t.Errorf("%s = %q holds: %v, want %v", tt.key, tt.val, got, tt.want)
+		}
+	}
+}
+
+// TestCatalogue_CaseEvent: a case names its own event; the entry's stands
+// for the others.
+func TestCatalogue_CaseEvent(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"shop": `event = ["{topic}"]
+[[detect]]
+body = { topic = "*" }
+[[case]]
+when = { topic = "orders/updated", "order.cancelled_at" = "*" }
+event = ["orders/cancelled"]
+[[case]]
+when = { topic = "orders/updated", "order.status" = "*" }
+event = ["{topic}.{order.status}"]
+`,
+	})
+	tests := []struct{ body, want string }{
+		{`{"topic":"orders/updated","order":{"cancelled_at":"2024-03-05T14:07:00Z"}}`, "orders/cancelled"},
+		{`{"topic":"orders/updated","order":{"status":"paid"}}`, "orders/updated.paid"},
+		{`{"topic":"orders/create","order":{"status":"paid"}}`, "orders/create"},
+	}
+	for _, tt := range tests {
+		if n := formatWith(t, c, "en", "application/json", tt.body); n.Event != tt.want {
+			t.Errorf("%s: event %q, want %q", tt.body, n.Event, tt.want)
+		}
+	}
+}
+
+func TestCond_Negated(t *testing.T) {
+	ev := Event{ContentType: "application/json", Headers: map[string]string{"X-Event": "push"}}
+	root, err := parseJSON([]byte(`{"tag":"v1.2","digest_tag":"sha256:954b","empty":"","events":[{"a":"ok"},{"a":"failed"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &scope{ev: ev, root: root}
+	tests := []struct {
+		key, val string
+		want     bool
+	}{
+		{"tag", "!~^sha256:", true}, // Harbor: a tag, not a digest
+		{"digest_tag", "!~^sha256:", false},
+		{"missing", "!~^sha256:", false}, // present is asked for
+		{"empty", "!~x", false},
+		{"tag", "!=v1.2", false},
+		{"tag", "!=v1.3", true},
+		{"missing", "!=v1.3", false},
+		{"events.*.a", "!=ok", true}, // any element: the second
+		{"header:X-Event", "!~^(ping|test)$", true},
+		{"header:X-Event", "!=push", false},
+		{"tag", "=!=v1.2", false}, // a literal "!=v1.2"
+	}
+	for _, tt := range tests {
+		conds, err := whenConds(map[string]string{tt.key: tt.val})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := conds[0].holds(x); got != tt.want {
+			t.Errorf("%s = %q holds: %v, want %v", tt.key, tt.val, got, tt.want)
+		}
+	}
+	conds, err := detectConds(rawDetect{ContentType: "!=application/x-www-form-urlencoded"})
+	if err != nil || !allHold(conds, x) {
+		t.Errorf("content_type != form: %v, %v", err, err == nil && allHold(conds, x))
+	}
+	if _, err := whenConds(map[string]string{"a": "!~("}); err == nil {
+		t.Error("a bad negated regexp is accepted")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -35,7 +36,8 @@ type placeholder struct {
 	header  string   // canonical header name; "" for a body path
 	path    bodyPath // body path; no step for the value itself
 	filters []string
-	secret  bool // the header or the path's last key names a credential
+	re      *regexp.Regexp // the regexp of a last |re: filter
+	secret  bool           // the header or the path's last key names a credential
 }
 
 // templateFilters are the filters a placeholder may use.
@@ -91,12 +93,24 @@ func parseTemplate(s string) (*tmpl, error) {
 
 // placeholderEnd is the index of the "}" that closes the placeholder s
 // starts with, -1 when none does. A quoted step ["…"] may hold braces and
-// bars.
+// bars; the regexp of a last |re: filter may hold bars and balanced braces
+// ("{2}"), and a brace escaped with a backslash.
 func placeholderEnd(s string) int {
+	depth, inRe := 0, false
 	for i := 1; i < len(s); i++ {
-		switch {
-		case s[i] == '}':
+		switch c := s[i]; {
+		case inRe && c == '\\':
+			i++
+		case inRe && c == '{':
+			depth++
+		case c == '}' && depth > 0:
+			depth--
+		case c == '}':
 			return i
+		case inRe:
+		case strings.HasPrefix(s[i:], "|re:"):
+			inRe = true
+			i += 3
 		case strings.HasPrefix(s[i:], `["`):
 			end := strings.Index(s[i+2:], `"]`)
 			if end < 0 {
@@ -108,7 +122,8 @@ func placeholderEnd(s string) int {
 	return -1
 }
 
-// splitFilters splits a placeholder at the bars outside quoted steps.
+// splitFilters splits a placeholder at the bars outside quoted steps; a
+// re: filter is the last, its regexp the rest of the placeholder.
 func splitFilters(s string) []string {
 	var out []string
 	start := 0
@@ -117,6 +132,9 @@ func splitFilters(s string) []string {
 		case s[i] == '|':
 			out = append(out, s[start:i])
 			start = i + 1
+			if strings.HasPrefix(s[start:], "re:") {
+				return append(out, s[start:])
+			}
 		case strings.HasPrefix(s[i:], `["`):
 			if end := strings.Index(s[i+2:], `"]`); end >= 0 {
 				i += end + 3
@@ -131,6 +149,18 @@ func parsePlaceholder(s string) (*placeholder, error) {
 	ref := strings.TrimSpace(fields[0])
 	ph := &placeholder{}
 	for _, f := range fields[1:] {
+		if expr, ok := strings.CutPrefix(f, "re:"); ok {
+			if expr == "" {
+				return nil, fmt.Errorf("an empty regexp in {%s}", s)
+			}
+			re, err := regexp.Compile(expr)
+			if err != nil {
+				return nil, fmt.Errorf("bad regexp in {%s}: %w", s, err)
+			}
+			ph.re = re
+			ph.filters = append(ph.filters, "re")
+			break
+		}
 		f = strings.TrimSpace(f)
 		if !templateFilters[f] {
 			return nil, fmt.Errorf("unknown filter %q in {%s}", f, s)
@@ -267,9 +297,28 @@ func (x *scope) value(ph *placeholder) string {
 		if s == "" {
 			break
 		}
+		if f == "re" { // masked first: a group must not cut a credential out of its context
+			s = capture(ph.re, maskText(s))
+			continue
+		}
 		s = x.filter(f, s)
 	}
 	return s
+}
+
+// capture is what |re: keeps of s: the regexp's first group, or the whole
+// match when it has none; "" when it does not match.
+func capture(re *regexp.Regexp, s string) string {
+	m := re.FindStringSubmatchIndex(s)
+	switch {
+	case m == nil:
+		return ""
+	case len(m) >= 4 && m[2] >= 0:
+		return strings.TrimSpace(s[m[2]:m[3]])
+	case len(m) >= 4:
+		return "" // the group did not take part in the match
+	}
+	return strings.TrimSpace(s[m[0]:m[1]])
 }
 
 // nodeText is a value as text: a scalar as written, an array of scalars

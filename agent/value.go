@@ -583,7 +583,7 @@ func parseClock(s string) (time.Duration, bool) {
 // isPageURL reports a link a person opens in a browser: an http(s) URL
 // isWebURL accepts that is not an API endpoint (an "api." or "api-…" host;
 // a path that starts /api, /rest, /v1-style or ends /graphql; Jenkins'
-// …/api/json; a .json or .xml document), not an action that acts when
+// …/api/json; Azure DevOps' …/_apis/…; a .json or .xml document), not an action that acts when
 // opened (…/acknowledge, …/approve, …/unsubscribe/…, a last step such as
 // /cancel or /resolve, ?action=approve) and not a git remote (".git"). A
 // repository named "api" or a release tagged "v1.2" is still a page.
@@ -611,7 +611,7 @@ func isPageURL(s string) bool {
 		return false
 	}
 	for i, seg := range segs {
-		if actionWords[seg] {
+		if actionWords[seg] || seg == "_apis" { // Azure DevOps' REST API: …/org/_apis/build/Builds/2
 			return false
 		}
 		if seg == "api" && i+1 < len(segs) && (isVersionSegment(segs[i+1]) || segs[i+1] == "json" || segs[i+1] == "xml" || segs[i+1] == "python") {

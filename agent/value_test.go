@@ -245,6 +245,9 @@ func TestIsPageURL(t *testing.T) {
 		{"http://localhost:3000/gitea/webhooks", true},
 		{"https://yookassa.ru/my/payments?search=22e12f66", true},
 		{"https://api.github.com/repos/Codertocat/Hello-World", false},
+		{"https://dev.azure.com/fabrikam/_apis/build/Builds/2", false}, // Azure DevOps' REST API
+		{"https://fabrikam.visualstudio.com/DefaultCollection/_apis/wit/workItems/5", false},
+		{"https://dev.azure.com/fabrikam/Fabrikam-Fiber/_build/results?buildId=2", true},
 		{"https://api-m.paypal.com/v2/checkout/orders/5O190127TN364715T", false},
 		{"https://example.com/api/v4/projects/1", false},
 		{"https://example.com/api", false},
