@@ -14,7 +14,7 @@
     lang: pickLang(), // the person's Telegram language (language_code)
     pageLang: "", // the language the page's texts are in: the chat's
     texts: null, // language -> id -> text, from api/texts
-    instance: "", // the server's instance id; a new one means it restarted
+    instance: null, // {id, temporary} of the server; a new id means it restarted
     offline: false, // the server did not answer the last request
     banner: null, // {kind, id} of the banner under the top bar
     hookURL: null, // the webhook URL the panel shows
@@ -145,16 +145,27 @@
   function setOnline(st) {
     const wasOffline = ui.offline;
     ui.offline = false;
-    const known = ui.instance || localStorage.getItem("herald-playground-instance") || "";
-    ui.instance = st.instance;
-    localStorage.setItem("herald-playground-instance", st.instance);
-    if (known && known !== st.instance) {
+    const known = ui.instance || lastInstance();
+    ui.instance = { id: st.instance, temporary: st.temporary_db };
+    localStorage.setItem("herald-playground-instance", JSON.stringify(ui.instance));
+    if (known && known.id !== st.instance) {
+      // What is gone is the old server's: its data too if it had no -db file.
       forgetChats();
-      showBanner("restarted", st.temporary_db ? "playground.server.restarted_temporary" : "playground.server.restarted_kept");
+      showBanner("restarted", known.temporary ? "playground.server.restarted_temporary" : "playground.server.restarted_kept");
     } else if (wasOffline) {
       showBanner("back", "playground.server.back", 5000);
     } else if (ui.banner && (ui.banner.kind === "offline" || ui.banner.kind === "error")) {
       hideBanner();
+    }
+  }
+
+  // lastInstance is the server this browser saw last, if any: {id, temporary}.
+  function lastInstance() {
+    try {
+      const v = JSON.parse(localStorage.getItem("herald-playground-instance") || "null");
+      return v && typeof v.id === "string" ? v : null;
+    } catch (_) {
+      return null;
     }
   }
 
@@ -919,7 +930,10 @@
           ui.samples = await getJSON("samples", ctl.signal);
           renderSamples();
         }
-        const q = new URLSearchParams({ as: as, lang: ui.lang, since: ui.version, wait: ui.version ? "1" : "0" });
+        // After a failure, ask at once (no long poll): the page learns
+        // that the server is back as soon as it is.
+        const wait = ui.version && !ui.offline && !(ui.banner && ui.banner.kind === "error");
+        const q = new URLSearchParams({ as: as, lang: ui.lang, since: ui.version, wait: wait ? "1" : "0" });
         const st = await getJSON("state?" + q, ctl.signal);
         failures = 0;
         setOnline(st);
