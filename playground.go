@@ -106,7 +106,7 @@ func runPlayground(ctx context.Context, args []string, getenv func(string) strin
 		listener: ln,
 		botPoll:  playgroundPoll,
 		mount: func(db *storage.DB, api *webhook.Server) {
-			pg = playground.New(emu, db, playground.Config{PublicURL: cfg.PublicURL}, log)
+			pg = playground.New(emu, db, playground.Config{PublicURL: cfg.PublicURL, TemporaryDB: *dbFile == ""}, log)
 			h := pg.Handler()
 			api.Mount("GET "+playground.Path, h)
 			api.Mount(playground.Path+"/", h)

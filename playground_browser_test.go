@@ -69,7 +69,8 @@ func startBrowser(t *testing.T) *wd {
 		cmd.Wait()
 	})
 	root := "http://" + addr
-	deadline := time.Now().Add(20 * time.Second)
+	// A bound, not a measure: on a loaded machine chromedriver may take a while.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(root + "/status")
 		if err == nil {
@@ -85,7 +86,7 @@ func startBrowser(t *testing.T) *wd {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("chromedriver not ready after 20s: %v\n%s", err, driverLog.String())
+			t.Fatalf("chromedriver not ready after 60s: %v\n%s", err, driverLog.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -215,7 +216,8 @@ func (w *wd) typeIn(css, text string) {
 
 // pointer performs pointer actions (W3C WebDriver "Perform Actions") on
 // the element css, at its centre (in the viewport: scroll it into view
-// first): "move" hovers it, "dblclick" double-clicks.
+// first): "move" hovers it, "dblclick" double-clicks, "tap" taps it with
+// a finger (a touch pointer).
 func (w *wd) pointer(css, what string) {
 	w.t.Helper()
 	w.js(`document.querySelector(arguments[0]).scrollIntoView({block: "center"})`, nil, css)
@@ -223,13 +225,18 @@ func (w *wd) pointer(css, what string) {
 	w.call("GET", "/element/"+w.element(css)+"/rect", nil, &r)
 	acts := []map[string]any{{"type": "pointerMove", "duration": 0, "origin": "viewport",
 		"x": int(r.X + r.Width/2), "y": int(r.Y + r.Height/2)}}
-	if what == "dblclick" {
-		for range 2 {
-			acts = append(acts, map[string]any{"type": "pointerDown", "button": 0}, map[string]any{"type": "pointerUp", "button": 0})
-		}
+	clicks, device := 0, "mouse"
+	switch what {
+	case "dblclick":
+		clicks = 2
+	case "tap":
+		clicks, device = 1, "touch"
+	}
+	for range clicks {
+		acts = append(acts, map[string]any{"type": "pointerDown", "button": 0}, map[string]any{"type": "pointerUp", "button": 0})
 	}
 	w.call("POST", "/actions", map[string]any{"actions": []map[string]any{
-		{"type": "pointer", "id": "mouse", "parameters": map[string]string{"pointerType": "mouse"}, "actions": acts},
+		{"type": "pointer", "id": device, "parameters": map[string]string{"pointerType": device}, "actions": acts},
 	}}, nil)
 	w.call("DELETE", "/actions", nil, nil)
 }
@@ -272,6 +279,120 @@ for (const b of m.querySelectorAll(".kb-button")) {
 }
 return "";`
 
+// botSays waits for the newest bot message after message id after that
+// contains want, and returns its id and text.
+func (w *wd) botSays(after int, want string) (int, string) {
+	w.t.Helper()
+	got := w.waitJS(fmt.Sprintf("a bot message containing %q", want), jsLastBot, after, want)
+	id, text, _ := strings.Cut(got, "\t")
+	var n int
+	fmt.Sscan(id, &n)
+	return n, text
+}
+
+// press clicks the button labelled label under bot message msgID.
+func (w *wd) press(msgID int, label string) {
+	w.t.Helper()
+	w.js(`const b = document.getElementById("press-me"); if (b) b.removeAttribute("id");`, nil)
+	sel := w.waitJS(fmt.Sprintf("button %q under message %d", label, msgID), jsButton, msgID, label)
+	w.click(sel)
+}
+
+// say types text in the composer and sends it.
+func (w *wd) say(text string) {
+	w.t.Helper()
+	w.typeIn("#input", text+"\uE007")
+}
+
+// open loads the page at url and waits for its first state.
+func (w *wd) open(url string) {
+	w.t.Helper()
+	w.call("POST", "/url", map[string]string{"url": url}, nil)
+	w.waitJS("the page loading its state", `return document.body.dataset.ready === "1"`)
+}
+
+// setLang picks the person's Telegram language in the page's menu.
+func (w *wd) setLang(lang string) {
+	w.t.Helper()
+	w.js(`localStorage.setItem("herald-playground-lang", arguments[0]);
+		const s = document.getElementById("lang"); s.value = arguments[0]; s.dispatchEvent(new Event("change"))`, nil, lang)
+}
+
+// texts returns the page's texts as api/texts serves them: language → id →
+// text, variables as {Name}.
+func (p *pg) texts(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	resp, err := http.Get(p.base + "/playground/api/texts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Texts map[string]map[string]string `json:"texts"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Texts["en"]) == 0 || len(out.Texts["ru"]) == 0 {
+		t.Fatalf("api/texts: %v", out.Texts)
+	}
+	return out.Texts
+}
+
+// shown is a page text as the page shows it: `code` marks dropped, vars
+// ("Name", "Alice", …) filled in.
+func shown(text string, vars ...string) string {
+	text = strings.ReplaceAll(text, "`", "")
+	for i := 0; i+1 < len(vars); i += 2 {
+		text = strings.ReplaceAll(text, "{"+vars[i]+"}", vars[i+1])
+	}
+	return text
+}
+
+// jsUntranslated lists the page's fixed texts (data-i18n, data-i18n-attrs)
+// that differ from arguments[0] (id → text as shown), and the document's
+// language if it is not arguments[1]; "" when all is in that language.
+const jsUntranslated = `
+const want = arguments[0], lang = arguments[1], bad = [];
+if (document.documentElement.lang !== lang) bad.push("<html lang=" + document.documentElement.lang + ">");
+for (const e of document.querySelectorAll("[data-i18n]")) {
+  const w = want[e.dataset.i18n];
+  if (e.textContent !== w) bad.push(e.dataset.i18n + ": " + JSON.stringify(e.textContent) + ", want " + JSON.stringify(w));
+}
+for (const e of document.querySelectorAll("[data-i18n-attrs]")) {
+  for (const pair of e.dataset.i18nAttrs.split(/\s+/)) {
+    const [attr, id] = pair.split("=");
+    if (e.getAttribute(attr) !== want[id]) bad.push(attr + " " + id + ": " + JSON.stringify(e.getAttribute(attr)));
+  }
+}
+return bad.join("\n");`
+
+// waitPageIn waits for every fixed text of the page to be in lang.
+func (w *wd) waitPageIn(texts map[string]map[string]string, lang string) {
+	w.t.Helper()
+	want := map[string]string{}
+	for id, s := range texts[lang] {
+		want[id] = shown(s)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var bad string
+		w.js(jsUntranslated, &bad, want, lang)
+		if bad == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("browser: the page is not in %s after 20s:\n%s", lang, bad)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// jsStubClipboard makes the Clipboard API keep what is copied in
+// window.copied (headless Chromium may refuse the real one).
+const jsStubClipboard = `Object.defineProperty(navigator, "clipboard", {configurable: true, value: {
+	writeText: (s) => { window.copied = s; return Promise.resolve(); }}}); window.copied = "";`
+
 // TestPlaygroundBrowser drives the page as a person would: /start,
 // /newtoken demo, a POST to the URL the page shows, the notification in the
 // chat, a sample from the menu, buttons, the group as Bob, a phone screen.
@@ -288,30 +409,17 @@ func TestPlaygroundBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	en := loc.For("en")
+	botSays, press, say := w.botSays, w.press, w.say
 
-	botSays := func(after int, want string) (int, string) {
-		t.Helper()
-		got := w.waitJS(fmt.Sprintf("a bot message containing %q", want), jsLastBot, after, want)
-		id, text, _ := strings.Cut(got, "\t")
-		var n int
-		fmt.Sscan(id, &n)
-		return n, text
+	w.open(p.page)
+	w.setLang("en")
+	texts := p.texts(t)
+	// A plain wallpaper: no circles that pass for rendering artifacts.
+	var wallpaper string
+	w.js(`return getComputedStyle(document.getElementById("messages")).backgroundImage`, &wallpaper)
+	if strings.Contains(wallpaper, "radial-gradient") || strings.Contains(wallpaper, "circle") {
+		t.Errorf("the chat's wallpaper is %s: want no circles", wallpaper)
 	}
-	press := func(msgID int, label string) {
-		t.Helper()
-		w.js(`const b = document.getElementById("press-me"); if (b) b.removeAttribute("id");`, nil)
-		sel := w.waitJS(fmt.Sprintf("button %q under message %d", label, msgID), jsButton, msgID, label)
-		w.click(sel)
-	}
-	say := func(text string) {
-		t.Helper()
-		w.typeIn("#input", text+"\uE007")
-	}
-
-	w.call("POST", "/url", map[string]string{"url": p.page}, nil)
-	w.waitJS("the page loading its state", `return document.body.dataset.ready === "1"`)
-	w.js(`localStorage.setItem("herald-playground-lang", "en")`, nil)
-	w.js(`document.getElementById("lang").value = "en"; document.getElementById("lang").dispatchEvent(new Event("change"))`, nil)
 
 	// An empty chat offers Start, as Telegram does.
 	w.waitJS("the Start button", `const b = document.getElementById("chat-action-button"); return !b.closest("[hidden]") && b.textContent === "Start"`)
@@ -359,12 +467,62 @@ func TestPlaygroundBrowser(t *testing.T) {
 		w.screenshot(path)
 		t.Logf("screenshot saved to %s", path)
 	}
+	// The panel's curl: the body cut short to read, the whole command behind
+	// a toggle, and Copy copies a command that works.
+	var short string
+	w.js(`return document.getElementById("curl").textContent`, &short)
+	if !strings.Contains(short, "…") || strings.Count(short, "\n") > 6 || len(short) > 600 {
+		t.Errorf("the short curl is %d bytes, %d lines:\n%s\nwant the body cut with an ellipsis", len(short), strings.Count(short, "\n")+1, short)
+	}
+	w.waitJS("the note that the body is shortened", `return !document.getElementById("curl-note").hidden`)
+	w.js(jsStubClipboard, nil)
+	w.click("#copy-curl")
+	copied := w.waitJS("Copy curl copying", `return window.copied`)
+	w.waitJS("the toast saying it is copied", `const t = document.getElementById("toast"); return !t.hidden && t.textContent === arguments[0]`, texts["en"]["playground.side.copied_curl"])
+	if strings.Contains(copied, "…") || !strings.HasPrefix(copied, "curl -X POST '"+hookURL+"'") || !strings.Contains(copied, `"acme/shop"`) {
+		t.Errorf("Copy curl copied\n%s\nwant the whole command", copied)
+	}
+	w.click("#curl-toggle")
+	w.waitJS("the full command shown", `return document.getElementById("curl").textContent === arguments[0] &&
+		document.getElementById("curl-toggle").textContent === arguments[1] && document.getElementById("curl-note").hidden`,
+		copied, texts["en"]["playground.side.curl_short"])
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Log("no curl on PATH: the copied command is not run")
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		var stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, "sh", "-c", copied)
+		cmd.Stderr = &stderr // curl's progress meter
+		out, err := cmd.Output()
+		cancel()
+		var accepted struct {
+			ID string `json:"id"`
+		}
+		if err != nil || json.Unmarshal(out, &accepted) != nil || accepted.ID == "" {
+			t.Fatalf("the copied command\n%s\n: %v\n%s%s", copied, err, out, stderr.Bytes())
+		}
+		// The same X-GitHub-Delivery as the page's sample: Herald answers
+		// with that event, delivered.
+		waitDelivered(t, hookURL, accepted.ID)
+	}
+	w.click("#curl-toggle")
+	w.waitJS("the short command again", `return document.getElementById("curl").textContent.includes("…")`)
+
 	// The notification's link is a URL button opening in a new tab.
 	w.waitJS("a URL button under the notification", `const m = document.querySelector('#messages .msg.bot[data-id="'+arguments[0]+'"]'); const a = m && m.querySelector("a.kb-button"); return !!a && a.target === "_blank" && a.href.startsWith("https://github.com/")`, last)
 
 	// Reply to the notification (SPEC §10): its ↩ shows on hover; the bar
 	// above the input quotes its first line; Escape cancels.
 	notification := fmt.Sprintf(`#messages .msg.bot[data-id="%d"]`, last)
+	w.pointer("#input", "move")
+	const jsReplyShown = `const b = document.querySelector(arguments[0] + " .reply-button"), s = b && getComputedStyle(b);
+		return !!s && s.opacity === "1" && s.pointerEvents !== "none"`
+	const jsReplyHidden = `const b = document.querySelector(arguments[0] + " .reply-button"), s = b && getComputedStyle(b);
+		return !!s && s.opacity === "0" && s.pointerEvents === "none"`
+	w.waitJS("the reply button hidden while the pointer is elsewhere", jsReplyHidden, notification)
+	w.waitJS("no reply button on one's own messages", `const out = document.querySelectorAll("#messages .msg.out");
+		return out.length > 0 && document.querySelectorAll("#messages .msg.out .reply-button").length === 0 &&
+			document.querySelectorAll("#messages .msg.in").length === document.querySelectorAll("#messages .msg.in .reply-button").length`)
 	w.pointer(notification+" .bubble", "move")
 	w.waitJS("the reply button on hover", `return getComputedStyle(document.querySelector(arguments[0] + " .reply-button")).opacity === "1"`, notification)
 	w.click(notification + " .reply-button")
@@ -387,6 +545,12 @@ func TestPlaygroundBrowser(t *testing.T) {
 			!!a && a.dataset.replyTo === q.dataset.id && a.querySelector(".quote-text").textContent === "what changed?" &&
 			document.getElementById("reply-bar").hidden`, last, answerID, quote)
 	last = answerID
+	// On a touch screen, a tap on a message shows its ↩ (there is no hover).
+	w.pointer("#input", "move")
+	w.waitJS("the reply button hidden again", jsReplyHidden, notification)
+	w.pointer(notification+" .text", "tap")
+	w.waitJS("the reply button after a tap", `return document.querySelector(arguments[0]).classList.contains("tapped")`, notification)
+	w.waitJS("the tapped message's reply button shown", jsReplyShown, notification)
 
 	// Buttons: /tokens → Delete → Cancel (its answer shows as a toast) → Delete → Yes, delete.
 	say("/tokens")
@@ -401,6 +565,16 @@ func TestPlaygroundBrowser(t *testing.T) {
 	w.waitJS("the panel without a webhook", `return document.getElementById("hook-box").hidden && !document.getElementById("hook-empty").hidden`)
 	if code, _ := post(t, hookURL, story); code != http.StatusNotFound {
 		t.Errorf("POST after the delete button: %d, want 404", code)
+	}
+	// The next webhook's panel says nothing of the deleted one's events.
+	say("/newtoken demo2")
+	last, _ = botSays(last, "demo2")
+	w.waitJS("the new webhook in the panel", `return !document.getElementById("hook-box").hidden &&
+		document.getElementById("hook-name").textContent.includes("demo2")`)
+	var status string
+	w.js(`return document.getElementById("sample-result").textContent`, &status)
+	if status != "" {
+		t.Errorf("the new webhook's panel shows %q, the status of the deleted one's event", status)
 	}
 
 	// The group tab: Alice adds the bot, then Bob writes there.
@@ -428,6 +602,161 @@ func TestPlaygroundBrowser(t *testing.T) {
 	w.waitJS("the page fitting a phone", `
 		const c = document.getElementById("composer").getBoundingClientRect();
 		return innerWidth <= 420 && document.documentElement.scrollWidth <= innerWidth && c.bottom <= innerHeight && c.width > 300`)
+	// The command menu shows descriptions whole, wrapped on a narrow screen.
+	w.click("#menu-button")
+	w.waitJS("the command menu with whole descriptions", `
+		const ds = [...document.querySelectorAll("#menu .menu-desc")];
+		const line = (d) => parseFloat(getComputedStyle(d).lineHeight) || 20;
+		const fwd = ds.find((d) => d.previousSibling.textContent === "/forward");
+		return !document.getElementById("menu").hidden && ds.length > 5 &&
+			ds.every((d) => d.scrollWidth <= d.clientWidth + 1) &&
+			ds.some((d) => d.getBoundingClientRect().height > 1.5 * line(d)) &&
+			!!fwd && fwd.textContent === arguments[0]`, en.T("menu.forward", nil))
+	w.click("#menu-button")
 	w.click("#toggle-side")
 	w.waitJS("the webhook panel on a phone", `const s = document.getElementById("side").getBoundingClientRect(); return s.width > 300 && s.height > 200`)
+}
+
+// TestPlaygroundBrowser_Language: the page speaks the chat's language, the
+// one the bot speaks there (SPEC §7): the person's Telegram language, or
+// the chat's /language choice, and it switches when that changes.
+func TestPlaygroundBrowser_Language(t *testing.T) {
+	w := startBrowser(t)
+	p := startPlayground(t, nil)
+	loc, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, ru := loc.For("en"), loc.For("ru")
+	w.open(p.page)
+	texts := p.texts(t)
+	if got, want := texts["ru"]["playground.side.title"], ru.T("playground.side.title", nil); got != want {
+		t.Fatalf("api/texts has %q, the locale %q", got, want)
+	}
+
+	// A Russian Telegram: the whole page in Russian, the texts the page
+	// builds too.
+	w.setLang("ru")
+	w.waitPageIn(texts, "ru")
+	w.waitJS("the Start button in Russian", `return document.getElementById("chat-action-button").textContent === arguments[0]`,
+		ru.T("playground.chat.start", nil))
+	w.waitJS("the sample menu in Russian", `const o = document.querySelector('#sample-select option[value="stripe-payment"]'); return !!o && o.textContent === arguments[0]`,
+		ru.T("playground.sample.stripe_payment", nil))
+	w.click("#chat-action-button")
+	last, _ := w.botSays(0, "Herald")
+	w.waitJS("the chat's header in Russian", `return document.getElementById("chat-sub").textContent === arguments[0]`,
+		shown(texts["ru"]["playground.chat.private_sub"], "Username", "herald_bot", "Name", "Alice"))
+	var body string
+	w.js(`return document.body.innerText`, &body)
+	for _, english := range []string{"Your webhook", "Type it for me", "private chat", "chatting as", "You are"} {
+		if strings.Contains(body, english) {
+			t.Errorf("the Russian page still says %q", english)
+		}
+	}
+
+	// English again, then /language ru in the private chat: the page turns
+	// Russian though Alice's Telegram stays English.
+	w.setLang("en")
+	w.waitPageIn(texts, "en")
+	w.say("/language")
+	pick, _ := w.botSays(last, plainText(en.T("language.pick", nil)))
+	w.press(pick, ru.T("language.name", nil))
+	last, _ = w.botSays(pick, plainText(ru.T("language.done", nil)))
+	w.waitPageIn(texts, "ru")
+	var menuLang string
+	w.js(`return document.getElementById("lang").value`, &menuLang)
+	if menuLang != "en" {
+		t.Errorf("the language menu says %q, want en: /language is the chat's, not the person's", menuLang)
+	}
+	// The group made no choice: it follows Alice's English.
+	w.click("#tab-group")
+	w.waitPageIn(texts, "en")
+	w.click("#tab-private")
+	w.waitPageIn(texts, "ru")
+	w.say("/language en")
+	w.botSays(last, plainText(en.T("language.done", nil)))
+	w.waitPageIn(texts, "en")
+}
+
+// TestPlaygroundBrowser_ServerDown: when the server is stopped the page
+// says so in plain words (not "Failed to fetch") and retries quietly; when
+// it answers again the page says so, and that the data is gone if the
+// process is a new one.
+func TestPlaygroundBrowser_ServerDown(t *testing.T) {
+	w := startBrowser(t)
+	p := startPlayground(t, nil)
+	w.open(p.page)
+	w.setLang("en")
+	texts := p.texts(t)["en"]
+	banner := func(what, kind, text string) {
+		t.Helper()
+		w.waitJS(what, `const b = document.getElementById("banner");
+			return !b.hidden && b.dataset.kind === arguments[0] && document.getElementById("banner-text").textContent === arguments[1]`, kind, text)
+	}
+	noFailedToFetch := func() {
+		t.Helper()
+		var body string
+		w.js(`return document.body.innerText + document.getElementById("toast").textContent`, &body)
+		if strings.Contains(body, "Failed to fetch") || strings.Contains(body, "NetworkError") {
+			t.Errorf("the page shows the browser's error:\n%s", body)
+		}
+	}
+	w.click("#chat-action-button")
+	last, _ := w.botSays(0, "Herald")
+	w.say("/newtoken demo")
+	w.botSays(last, "/hook/")
+	w.waitJS("the webhook in the panel", `return !document.getElementById("hook-box").hidden`)
+
+	// A blip: the network fails for a while (the browser's fetch refuses),
+	// the same process answers again.
+	w.js(`window.realFetch = window.fetch; window.fetch = () => Promise.reject(new TypeError("Failed to fetch"));`, nil)
+	p.call(t, "send", map[string]string{"as": "bob", "chat": "group", "text": "hello"}) // ends the pending long poll
+	banner("the unreachable banner", "offline", shown(texts["playground.server.unreachable"]))
+	noFailedToFetch()
+	w.js(`window.fetch = window.realFetch`, nil)
+	banner("the back banner", "back", shown(texts["playground.server.back"]))
+
+	// The server stops: the page says it is unreachable, and a message
+	// that cannot be sent says why (and stays in the composer).
+	if code := p.stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	banner("the unreachable banner after the stop", "offline", shown(texts["playground.server.unreachable"]))
+	w.say("hello?")
+	w.waitJS("the toast saying it is unreachable", `const t = document.getElementById("toast"); return !t.hidden && t.textContent === arguments[0]`,
+		texts["playground.server.not_done"])
+	w.waitJS("the text back in the composer", `return document.getElementById("input").value === "hello?"`)
+	w.click("#sample-send")
+	w.waitJS("the sample's status saying it is unreachable", `return document.getElementById("sample-result").textContent === arguments[0]`,
+		texts["playground.server.not_done"])
+	noFailedToFetch()
+	w.js(`document.getElementById("input").value = ""`, nil)
+
+	// Started again (a new process, a temporary database): the page picks
+	// up by itself and says the data is gone, and how to keep it.
+	file := filepath.Join(t.TempDir(), "kept.db")
+	p2 := startPlayground(t, map[string]string{"LISTEN_ADDR": p.addr}, "-db", file)
+	banner("the restart banner", "restarted", shown(texts["playground.server.restarted_temporary"]))
+	w.waitJS("the command to keep the data, as code", `return [...document.querySelectorAll("#banner-text code")].some((c) => c.textContent === "herald playground -db FILE")`)
+	w.waitJS("an empty chat and panel", `return document.getElementById("chat-action-button").textContent === "Start" &&
+		document.querySelectorAll("#messages .msg").length === 0 && !document.getElementById("hook-empty").hidden &&
+		document.getElementById("sample-result").textContent === ""`)
+	noFailedToFetch()
+
+	// With -db FILE, a restart keeps the webhooks: the page says the chats
+	// start empty, and the URL still works.
+	w.click("#chat-action-button")
+	last, _ = w.botSays(0, "Herald")
+	w.say("/newtoken kept")
+	w.botSays(last, "/hook/")
+	hookURL := w.waitJS("the webhook in the panel", `const u = document.getElementById("hook-url"); return u.closest("[hidden]") ? "" : u.textContent`)
+	if code := p2.stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	banner("the unreachable banner after the second stop", "offline", shown(texts["playground.server.unreachable"]))
+	startPlayground(t, map[string]string{"LISTEN_ADDR": p.addr}, "-db", file)
+	banner("the restart banner, data kept", "restarted", shown(texts["playground.server.restarted_kept"]))
+	if code, m := post(t, hookURL, story); code != http.StatusAccepted {
+		t.Errorf("POST to the kept webhook after the restart: %d %v", code, m)
+	}
 }

@@ -83,8 +83,10 @@ func startPlayground(t *testing.T, env map[string]string, args ...string) *pg {
 
 // pgState is the part of the page's state the tests read.
 type pgState struct {
-	Version string `json:"version"`
-	Hook    *struct {
+	Version     string `json:"version"`
+	Instance    string `json:"instance"`
+	TemporaryDB bool   `json:"temporary_db"`
+	Hook        *struct {
 		Name string `json:"name"`
 		URL  string `json:"url"`
 	} `json:"hook"`
@@ -313,6 +315,9 @@ func TestPlayground_Args(t *testing.T) {
 	t.Run("DBFile", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "kept.db")
 		p := startPlayground(t, nil, "-db", file)
+		if st := p.state(t, "alice"); st.TemporaryDB || st.Instance == "" {
+			t.Errorf("state says temporary_db %v, instance %q: want false (the -db file stays) and an instance", st.TemporaryDB, st.Instance)
+		}
 		if code := p.stop(); code != 0 {
 			t.Fatalf("exit %d; logs:\n%s", code, p.logs)
 		}
@@ -324,6 +329,9 @@ func TestPlayground_Args(t *testing.T) {
 		tmp := t.TempDir()
 		t.Setenv("TMPDIR", tmp)
 		p := startPlayground(t, nil)
+		if st := p.state(t, "alice"); !st.TemporaryDB {
+			t.Errorf("state says temporary_db false; want true: the database goes with the process")
+		}
 		if entries, _ := os.ReadDir(tmp); len(entries) != 1 {
 			t.Errorf("TMPDIR holds %d entries while running, want the playground's directory", len(entries))
 		}

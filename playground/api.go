@@ -16,6 +16,8 @@ import (
 	"unicode/utf16"
 
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/locales"
+	"github.com/herald-relay/herald/storage"
 )
 
 // The page's JSON API. The page says who it acts as ("as": alice or bob),
@@ -41,6 +43,12 @@ type stateResponse struct {
 	Chats    []chatView   `json:"chats"`    // the person's private chat, then the group
 	Hook     *hook        `json:"hook"`     // the newest working webhook URL in the private chat
 	Commands []command    `json:"commands"` // the bot's menu in the person's language
+	// Instance is this process's id: the page remembers it, and a new one
+	// means the playground restarted and its chats are gone.
+	Instance string `json:"instance"`
+	// TemporaryDB is set when the database goes with the process: after a
+	// restart the webhooks are gone too.
+	TemporaryDB bool `json:"temporary_db"`
 }
 
 type botInfo struct {
@@ -62,6 +70,10 @@ type chatView struct {
 	BotMember bool         `json:"bot_member"` // the bot is in the chat (and not blocked)
 	Members   []personInfo `json:"members,omitempty"`
 	Messages  []message    `json:"messages"`
+	// Lang is the language the bot speaks in this chat: the chat's
+	// /language choice, else the person's Telegram language. The page
+	// shows its own texts in it.
+	Lang string `json:"lang"`
 }
 
 type message struct {
@@ -150,8 +162,10 @@ func chatFor(who person, key string) (telegramtest.Chat, bool) {
 
 func (p *Playground) state(ctx context.Context, who person, lang string) (stateResponse, error) {
 	st := stateResponse{
-		Bot: botInfo{Name: p.tg.BotUser().FirstName, Username: p.tg.BotUsername()},
-		As:  who.key,
+		Bot:         botInfo{Name: p.tg.BotUser().FirstName, Username: p.tg.BotUsername()},
+		As:          who.key,
+		Instance:    p.instance,
+		TemporaryDB: p.cfg.TemporaryDB,
 	}
 	for _, q := range people {
 		st.People = append(st.People, personInfo{Key: q.key, Name: q.user.FirstName, Role: q.role})
@@ -162,11 +176,19 @@ func (p *Playground) state(ctx context.Context, who person, lang string) (stateR
 		return st, err
 	}
 	st.Hook = hk
+	privateLang, err := p.chatLang(ctx, who.user.ID, lang)
+	if err != nil {
+		return st, err
+	}
+	groupLang, err := p.chatLang(ctx, group.ID, lang)
+	if err != nil {
+		return st, err
+	}
 	st.Chats = []chatView{
 		{Key: "private", ID: who.user.ID, Type: telegramtest.ChatTypePrivate, Title: st.Bot.Name,
-			BotMember: p.tg.BotStatus(who.user.ID) != telegramtest.StatusKicked, Messages: p.messages(private)},
+			BotMember: p.tg.BotStatus(who.user.ID) != telegramtest.StatusKicked, Messages: p.messages(private), Lang: privateLang},
 		{Key: "group", ID: group.ID, Type: group.Type, Title: group.Title, Members: st.People,
-			BotMember: isMember(p.tg.BotStatus(group.ID)), Messages: p.messages(p.tg.ChatHistory(group.ID))},
+			BotMember: isMember(p.tg.BotStatus(group.ID)), Messages: p.messages(p.tg.ChatHistory(group.ID)), Lang: groupLang},
 	}
 	cmds := p.tg.Commands("default", lang)
 	if len(cmds) == 0 {
@@ -179,6 +201,20 @@ func (p *Playground) state(ctx context.Context, who person, lang string) (stateR
 	sum := sha256.Sum256(b)
 	st.Version = hex.EncodeToString(sum[:8])
 	return st, nil
+}
+
+// chatLang is the language the bot answers in, in chat chatID, to a person
+// whose Telegram language is userLang: the chat's /language choice, else
+// the person's language (as the bot picks it).
+func (p *Playground) chatLang(ctx context.Context, chatID int64, userLang string) (string, error) {
+	c, err := p.db.ChatByID(ctx, chatID)
+	switch {
+	case err == nil && c.LanguageSet:
+		return locales.Normalize(c.Language), nil
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		return "", fmt.Errorf("playground: language of chat %d: %w", chatID, err)
+	}
+	return locales.Normalize(userLang), nil
 }
 
 func isMember(status string) bool {

@@ -12,6 +12,7 @@ package playground
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 	"sync"
 
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/locales"
 	"github.com/herald-relay/herald/storage"
 )
 
@@ -34,6 +36,12 @@ type Config struct {
 	// out, without a trailing slash; the page finds them in the bot's
 	// messages.
 	PublicURL string
+	// TemporaryDB says the database goes with the process (no -db file):
+	// after a restart the page says the data is gone, not just the chats.
+	TemporaryDB bool
+	// Locales holds the page's texts (locales/playground.*.toml); nil
+	// loads the embedded ones.
+	Locales *locales.Bundle
 }
 
 // person is someone the page can act as.
@@ -70,6 +78,11 @@ type Playground struct {
 	log    *slog.Logger
 	cfg    Config
 	hookRE *regexp.Regexp
+	texts  map[string]map[string]string // the page's texts: language → id → text
+	// instance names this process to the page, which remembers it: a new
+	// one means the playground restarted, and the emulated chats (and a
+	// temporary database) are gone.
+	instance string
 
 	done      chan struct{} // closed by Close: long polls end
 	closeOnce sync.Once
@@ -80,6 +93,9 @@ type Playground struct {
 // URLs found in the chat still work.
 func New(tg *telegramtest.Server, db *storage.DB, cfg Config, log *slog.Logger) *Playground {
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.Locales == nil {
+		cfg.Locales = locales.MustNew()
+	}
 	var admins []telegramtest.User
 	for _, p := range people {
 		if p.role == telegramtest.StatusAdministrator {
@@ -93,12 +109,14 @@ func New(tg *telegramtest.Server, db *storage.DB, cfg Config, log *slog.Logger) 
 		}
 	}
 	return &Playground{
-		tg:     tg,
-		db:     db,
-		log:    log,
-		cfg:    cfg,
-		hookRE: regexp.MustCompile(regexp.QuoteMeta(cfg.PublicURL) + `/hook/([A-Za-z0-9_-]{16,128})`),
-		done:   make(chan struct{}),
+		tg:       tg,
+		db:       db,
+		log:      log,
+		cfg:      cfg,
+		hookRE:   regexp.MustCompile(regexp.QuoteMeta(cfg.PublicURL) + `/hook/([A-Za-z0-9_-]{16,128})`),
+		texts:    pageTexts(cfg.Locales),
+		instance: rand.Text(),
+		done:     make(chan struct{}),
 	}
 }
 

@@ -17,6 +17,7 @@ func (p *Playground) Handler() http.Handler {
 	mux.Handle("GET "+Path+"/static/", http.StripPrefix(Path+"/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET "+Path+"/api/state", p.handleState)
 	mux.HandleFunc("GET "+Path+"/api/samples", p.handleSamples)
+	mux.HandleFunc("GET "+Path+"/api/texts", p.handleTexts)
 	mux.HandleFunc("POST "+Path+"/api/send", p.handleSend)
 	mux.HandleFunc("POST "+Path+"/api/press", p.handlePress)
 	mux.HandleFunc("POST "+Path+"/api/group", p.handleGroup)

@@ -11,10 +11,19 @@
   const ui = {
     as: "alice",
     chat: "private",
-    lang: pickLang(),
+    lang: pickLang(), // the person's Telegram language (language_code)
+    pageLang: "", // the language the page's texts are in: the chat's
+    texts: null, // language -> id -> text, from api/texts
+    instance: null, // {id, temporary} of the server; a new id means it restarted
+    offline: false, // the server did not answer the last request
+    banner: null, // {kind, id} of the banner under the top bar
+    hookURL: null, // the webhook URL the panel shows
+    sampleRun: 0, // bumped when the panel's webhook changes: old statuses stop
+    curlFull: false, // the panel shows the whole curl command
+    curl: "", // the whole curl command, which Copy copies
     version: "",
     state: null,
-    samples: [],
+    samples: null,
     rendered: new Map(), // message id -> {sig, el}, for the chat on screen
     renderedChat: "",
     seen: {}, // "as/chat" -> newest message id looked at
@@ -43,8 +52,161 @@
     return e;
   }
 
+  // ---- texts -------------------------------------------------------------
+
+  // template is the text id in the page's language, else in English, else
+  // the id itself.
+  function template(id) {
+    const texts = ui.texts || {};
+    const own = texts[ui.pageLang] || {};
+    const en = texts.en || {};
+    return own[id] || en[id] || id;
+  }
+
+  const varRE = /\{([A-Za-z]+)\}/g;
+
+  // t is the text id as a string, with {Var} filled in from vars.
+  function t(id, vars) {
+    return template(id).replace(varRE, (m, k) => (vars && vars[k] !== undefined ? String(vars[k]) : m));
+  }
+
+  // tn is the text id as nodes: `code` in backticks becomes <code>, and
+  // {Var} is filled in from vars (a string or a node). Never HTML.
+  function tn(id, vars) {
+    const frag = document.createDocumentFragment();
+    template(id).split("`").forEach((part, i) => {
+      if (i % 2 === 1) {
+        frag.append(el("code", {}, part));
+        return;
+      }
+      let last = 0;
+      for (const m of part.matchAll(varRE)) {
+        if (m.index > last) frag.append(part.slice(last, m.index));
+        const v = vars ? vars[m[1]] : undefined;
+        frag.append(v === undefined ? m[0] : v instanceof Node ? v : String(v));
+        last = m.index + m[0].length;
+      }
+      if (last < part.length) frag.append(part.slice(last));
+    });
+    return frag;
+  }
+
+  // applyTexts puts the page's fixed texts in its language.
+  function applyTexts() {
+    document.documentElement.lang = ui.pageLang;
+    for (const e of document.querySelectorAll("[data-i18n]")) e.replaceChildren(tn(e.dataset.i18n));
+    for (const e of document.querySelectorAll("[data-i18n-attrs]")) {
+      for (const pair of e.dataset.i18nAttrs.split(/\s+/)) {
+        const [attr, id] = pair.split("=");
+        if (attr && id) e.setAttribute(attr, t(id));
+      }
+    }
+    renderSamples();
+    renderBanner();
+  }
+
+  // setPageLang shows the page in lang, the language of the chat on screen.
+  function setPageLang(lang) {
+    if (!ui.texts) return;
+    if (!ui.texts[lang]) lang = "en";
+    if (lang === ui.pageLang) return;
+    ui.pageLang = lang;
+    applyTexts();
+  }
+
+  // ---- the server --------------------------------------------------------
+
+  // Unreachable is a request that got no answer at all: the server is
+  // stopped (or the network is down). fetch calls it "Failed to fetch".
+  class Unreachable extends Error {}
+
+  // request is fetch, with a missing server reported as Unreachable in
+  // plain words (and the banner saying so).
+  async function request(url, opts) {
+    try {
+      return await fetch(url, opts);
+    } catch (err) {
+      if (err && err.name === "AbortError") throw err;
+      setOffline();
+      throw new Unreachable(t("playground.server.not_done"));
+    }
+  }
+
+  function setOffline() {
+    if (ui.offline) return;
+    ui.offline = true;
+    console.warn("playground: the server is not reachable; retrying");
+    showBanner("offline", "playground.server.unreachable");
+  }
+
+  // setOnline is called with every state the server answers: it says when
+  // the server is back, and whether it restarted meanwhile (a new
+  // instance: its chats are gone, and its data unless it has a -db file).
+  function setOnline(st) {
+    const wasOffline = ui.offline;
+    ui.offline = false;
+    const known = ui.instance || lastInstance();
+    ui.instance = { id: st.instance, temporary: st.temporary_db };
+    localStorage.setItem("herald-playground-instance", JSON.stringify(ui.instance));
+    if (known && known.id !== st.instance) {
+      // What is gone is the old server's: its data too if it had no -db file.
+      forgetChats();
+      showBanner("restarted", known.temporary ? "playground.server.restarted_temporary" : "playground.server.restarted_kept");
+    } else if (wasOffline) {
+      showBanner("back", "playground.server.back", 5000);
+    } else if (ui.banner && (ui.banner.kind === "offline" || ui.banner.kind === "error")) {
+      hideBanner();
+    }
+  }
+
+  // lastInstance is the server this browser saw last, if any: {id, temporary}.
+  function lastInstance() {
+    try {
+      const v = JSON.parse(localStorage.getItem("herald-playground-instance") || "null");
+      return v && typeof v.id === "string" ? v : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  // forgetChats drops what the page kept of the chats of a server that is
+  // gone: message ids start again from 1.
+  function forgetChats() {
+    ui.seen = {};
+    ui.replyTo = null;
+    ui.renderedChat = "";
+    ui.hookURL = null;
+    ui.sampleRun++;
+    const out = $("sample-result");
+    out.className = "result";
+    out.textContent = "";
+  }
+
+  let bannerTimer = 0;
+  function showBanner(kind, id, hideAfter) {
+    ui.banner = { kind: kind, id: id };
+    clearTimeout(bannerTimer);
+    if (hideAfter) bannerTimer = setTimeout(hideBanner, hideAfter);
+    renderBanner();
+  }
+
+  function hideBanner() {
+    clearTimeout(bannerTimer);
+    ui.banner = null;
+    renderBanner();
+  }
+
+  function renderBanner() {
+    const b = $("banner");
+    b.hidden = !ui.banner;
+    if (!ui.banner) return;
+    b.className = "banner banner-" + ui.banner.kind;
+    b.dataset.kind = ui.banner.kind;
+    $("banner-text").replaceChildren(tn(ui.banner.id, ui.banner.vars));
+  }
+
   async function post(path, body) {
-    const r = await fetch(api + path, {
+    const r = await request(api + path, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
@@ -195,7 +357,7 @@
         return { outer: q, holder: q };
       }
       case "spoiler": {
-        const s = el("span", { class: "spoiler", title: "Show", onclick: () => s.classList.add("shown") });
+        const s = el("span", { class: "spoiler", title: t("playground.chat.show_spoiler"), onclick: () => s.classList.add("shown") });
         return { outer: s, holder: s };
       }
       case "text_link": {
@@ -241,9 +403,9 @@
     const q = quoted(m, chat);
     return el("div", {
       class: "quote" + (q ? " quote-" + q.from_key : ""), dataset: { replyTo: m.reply_to },
-      title: q ? "Show the message" : null,
+      title: q ? t("playground.chat.show_message") : null,
       onclick: () => { if (q) showMessage(q.id); },
-    }, el("div", { class: "quote-from" }, q ? q.from : "Deleted message"), q ? el("div", { class: "quote-text" }, firstLine(q.text)) : null);
+    }, el("div", { class: "quote-from" }, q ? q.from : t("playground.chat.deleted")), q ? el("div", { class: "quote-text" }, firstLine(q.text)) : null);
   }
 
   // showMessage scrolls message id into view and flashes it.
@@ -259,7 +421,7 @@
   function messageElement(m, chat) {
     if (m.service === "bot_added") {
       return el("div", { class: "service", dataset: { id: m.id } },
-        el("span", {}, m.from + " added " + ui.state.bot.name + " to the group"));
+        el("span", {}, t("playground.chat.bot_added", { Name: m.from, Bot: ui.state.bot.name })));
     }
     const mine = m.from_key === ui.as;
     const cls = ["msg", mine ? "out" : "in", m.from_key === "bot" ? "bot" : "person"];
@@ -277,13 +439,25 @@
     const body = el("div", { class: "text" });
     body.append(renderText(m.text, m.entities));
     bubble.append(body);
-    bubble.append(el("span", { class: "meta" }, (m.edited ? "edited " : "") + timeOf(m.date)));
-    const wrap = el("div", { class: cls.join(" "), dataset: { id: m.id, from: m.from_key } },
-      el("div", { class: "msg-line" }, bubble,
-        el("button", {
-          type: "button", class: "reply-button", title: "Reply", "aria-label": "Reply to " + m.from + ": " + firstLine(m.text).slice(0, 60),
-          onclick: () => startReply(m),
-        }, "↩")));
+    bubble.append(el("span", { class: "meta" }, (m.edited ? t("playground.chat.edited") + " " : "") + timeOf(m.date)));
+    const line = el("div", { class: "msg-line" }, bubble);
+    const wrap = el("div", { class: cls.join(" "), dataset: { id: m.id, from: m.from_key } }, line);
+    // ↩ beside the messages of others, shown on hover, or on a tap on a
+    // touch screen; one's own messages have none (a double click still
+    // replies to them, as in Telegram).
+    if (!mine) {
+      line.append(el("button", {
+        type: "button", class: "reply-button", title: t("playground.reply.button"),
+        "aria-label": t("playground.reply.button_label", { Name: m.from, Text: firstLine(m.text).slice(0, 60) }),
+        onclick: () => startReply(m),
+      }, "↩"));
+      wrap.addEventListener("pointerup", (ev) => {
+        if (ev.pointerType === "mouse" || ev.target.closest("a, .kb-button, .reply-button, .spoiler")) return;
+        const on = !wrap.classList.contains("tapped");
+        for (const x of document.querySelectorAll("#messages .msg.tapped")) x.classList.remove("tapped");
+        wrap.classList.toggle("tapped", on);
+      });
+    }
     if (m.buttons && m.buttons.length) {
       const kb = el("div", { class: "keyboard" });
       m.buttons.forEach((row, r) => {
@@ -303,7 +477,7 @@
       return a;
     }
     if (b.kind !== "callback_data") {
-      return el("button", { type: "button", class: "kb-button", disabled: true, title: "Not available in the playground" }, b.text);
+      return el("button", { type: "button", class: "kb-button", disabled: true, title: t("playground.chat.unavailable_button") }, b.text);
     }
     const btn = el("button", { type: "button", class: "kb-button", dataset: { row: row, col: col } }, b.text);
     btn.addEventListener("click", async () => {
@@ -311,7 +485,7 @@
       btn.classList.add("busy");
       try {
         const a = await post("press", { as: ui.as, chat: chat.key, message_id: m.id, row: row, col: col, lang: ui.lang });
-        if (!a.answered) toast("The bot did not answer this button.");
+        if (!a.answered) toast(t("playground.chat.no_answer"));
         else if (a.show_alert && a.text) modal(a.text);
         else if (a.text) toast(a.text);
         if (a.url && deepLinkStart(a.url) !== null) link(a.url).click();
@@ -342,7 +516,7 @@
     let prev = null;
     for (const m of chat.messages) {
       const q = quoted(m, chat);
-      const sig = JSON.stringify([m, ui.as, ui.state.bot.username, q && [q.from, q.from_key, q.text]]);
+      const sig = JSON.stringify([m, ui.as, ui.pageLang, ui.state.bot.username, q && [q.from, q.from_key, q.text]]);
       keep.add(m.id);
       let r = ui.rendered.get(m.id);
       if (!r || r.sig !== sig) {
@@ -363,14 +537,15 @@
       }
     }
     if (chat.messages.length === 0) {
-      if (!box.querySelector(".empty")) {
-        box.append(el("div", { class: "empty" },
-          chat.type === "private"
-            ? el("p", {}, "This is " + who().name + "'s private chat with the bot. Press Start, or type /start. " +
-                "Later, reply to a notification (↩ beside it) to ask about it.")
-            : el("p", {}, "The Team group. Add the bot, then try /newtoken team as Alice and as Bob. " +
-                "Here a reply to a notification is a question for the bot when it has a “?”.")));
+      const text = chat.type === "private"
+        ? t("playground.chat.empty_private", { Name: who().name })
+        : t("playground.chat.empty_group", { Chat: chat.title });
+      let e = box.querySelector(".empty");
+      if (!e) {
+        e = el("div", { class: "empty" }, el("p"));
+        box.append(e);
       }
+      e.firstChild.textContent = text;
     } else {
       const e = box.querySelector(".empty");
       if (e) e.remove();
@@ -403,27 +578,27 @@
       $("chat-avatar").textContent = st.bot.name.slice(0, 1);
       $("chat-avatar").className = "avatar";
       $("chat-title").textContent = st.bot.name;
-      $("chat-sub").textContent = "bot · @" + st.bot.username + " · chatting as " + who().name;
+      $("chat-sub").textContent = t("playground.chat.private_sub", { Username: st.bot.username, Name: who().name });
     } else {
       $("chat-avatar").textContent = chat.title.slice(0, 1);
       $("chat-avatar").className = "avatar group";
       $("chat-title").textContent = chat.title;
-      const names = chat.members.map((p) => p.name + (p.role === "administrator" ? " (admin)" : ""));
-      if (chat.bot_member) names.push(st.bot.name + " (bot)");
-      $("chat-sub").textContent = names.length + " members: " + names.join(", ");
+      const names = chat.members.map((p) => (p.role === "administrator" ? t("playground.chat.admin", { Name: p.name }) : p.name));
+      if (chat.bot_member) names.push(t("playground.chat.bot", { Name: st.bot.name }));
+      $("chat-sub").textContent = t("playground.chat.members", { Names: names.join(", ") });
     }
     // What stands above the composer: Start in an empty private chat, Add
     // to group while the bot is not in the group.
     const action = $("chat-action");
     if (chat.type !== "private" && !chat.bot_member) {
       action.hidden = false;
-      $("chat-action-text").textContent = st.bot.name + " is not in this group yet.";
-      $("chat-action-button").textContent = "Add " + st.bot.name + " to " + chat.title + " as " + who().name;
+      $("chat-action-text").textContent = t("playground.chat.not_member", { Bot: st.bot.name });
+      $("chat-action-button").textContent = t("playground.chat.add_bot", { Bot: st.bot.name, Chat: chat.title, Name: who().name });
       $("chat-action-button").onclick = addBot;
     } else if (chat.type === "private" && chat.messages.length === 0) {
       action.hidden = false;
       $("chat-action-text").textContent = "";
-      $("chat-action-button").textContent = "Start";
+      $("chat-action-button").textContent = t("playground.chat.start");
       $("chat-action-button").onclick = () => send("/start");
     } else {
       action.hidden = true;
@@ -464,7 +639,7 @@
     $("reply-bar").hidden = !m;
     $("messages").querySelectorAll(".msg.replying").forEach((e) => e.classList.remove("replying"));
     if (!m) return;
-    $("reply-from").textContent = m.from;
+    $("reply-label").replaceChildren(tn("playground.reply.replying_to", { Name: el("b", { id: "reply-from" }, m.from) }));
     $("reply-text").textContent = firstLine(m.text);
     const r = ui.rendered.get(m.id);
     if (r) r.el.classList.add("replying");
@@ -498,10 +673,17 @@
     try { return JSON.stringify(JSON.parse(s)); } catch (_) { return s.trim(); }
   }
 
-  function curlFor(url, sample) {
+  // curlShownBody is how much of a sample's body the short curl shows.
+  const curlShownBody = 34;
+
+  // curlFor is the curl command that posts sample to url; short cuts the
+  // body with an ellipsis, for reading (it does not post the sample).
+  function curlFor(url, sample, short) {
     const lines = ["curl -X POST " + shellQuote(url)];
     for (const [k, v] of Object.entries(sample.headers)) lines.push("  -H " + shellQuote(k + ": " + v));
-    lines.push("  -d " + shellQuote(compactJSON(sample.body)));
+    let body = compactJSON(sample.body);
+    if (short && body.length > curlShownBody + 10) body = body.slice(0, curlShownBody) + "…";
+    lines.push("  -d " + shellQuote(body));
     return lines.join(" \\\n");
   }
 
@@ -509,15 +691,49 @@
     return ui.samples.find((s) => s.id === $("sample-select").value) || ui.samples[0];
   }
 
+  function sampleTitle(s) {
+    const id = "playground.sample." + s.id.replace(/-/g, "_");
+    const title = t(id);
+    return title === id ? s.title : title;
+  }
+
+  // renderSamples fills the sample menu, in the page's language.
+  function renderSamples() {
+    const sel = $("sample-select");
+    const was = sel.value;
+    sel.replaceChildren(...(ui.samples || []).map((s) => el("option", { value: s.id }, sampleTitle(s))));
+    if (was) sel.value = was;
+  }
+
   function renderHook() {
     const hook = ui.state.hook;
     $("hook-empty").hidden = !!hook;
     $("hook-box").hidden = !hook;
+    // Another webhook (a new URL, or none: deleted): what the panel said of
+    // the last one's event is stale.
+    const url = hook ? hook.url : null;
+    if (url !== ui.hookURL) {
+      ui.hookURL = url;
+      ui.sampleRun++;
+      const out = $("sample-result");
+      out.className = "result";
+      out.textContent = "";
+    }
     if (!hook) return;
-    $("hook-name").textContent = hook.name;
+    $("hook-name").replaceChildren(tn("playground.side.hook_name", { Name: el("b", {}, hook.name) }));
     $("hook-url").textContent = hook.url;
     const s = selectedSample();
-    $("curl").textContent = s ? curlFor(hook.url, s) : "";
+    const full = s ? curlFor(hook.url, s, false) : "";
+    const short = s ? curlFor(hook.url, s, true) : "";
+    ui.curl = full;
+    const cut = short !== full;
+    $("curl").textContent = cut && !ui.curlFull ? short : full;
+    $("curl").classList.toggle("full", ui.curlFull);
+    $("curl-note").hidden = !cut || ui.curlFull;
+    const toggle = $("curl-toggle");
+    toggle.hidden = !cut;
+    toggle.textContent = t(ui.curlFull ? "playground.side.curl_short" : "playground.side.curl_full");
+    toggle.setAttribute("aria-expanded", String(ui.curlFull));
   }
 
   async function sendSample() {
@@ -525,49 +741,71 @@
     const s = selectedSample();
     if (!hook || !s) return;
     const out = $("sample-result");
+    const run = ++ui.sampleRun;
     out.className = "result";
-    out.textContent = "Sending " + s.title + "…";
+    out.textContent = t("playground.side.sending", { Title: sampleTitle(s) });
     // The page posts to the same path on its own origin, exactly as curl
     // posts to the URL (PUBLIC_URL may name another host).
     const path = new URL(hook.url).pathname;
     try {
-      const r = await fetch(path, { method: "POST", headers: s.headers, body: s.body });
+      const r = await request(path, { method: "POST", headers: s.headers, body: s.body });
       const data = await r.json().catch(() => ({}));
+      if (run !== ui.sampleRun) return;
       if (r.status !== 202) {
         out.className = "result bad";
         out.textContent = r.status + " " + (data.error || r.statusText);
         return;
       }
-      out.textContent = "202 Accepted · event " + data.id + " · " + data.status;
-      followEvent(path, data.id, out);
+      out.textContent = accepted(data.id, data.status);
+      followEvent(path, data.id, out, run);
     } catch (err) {
+      if (run !== ui.sampleRun) return;
       out.className = "result bad";
       out.textContent = err.message;
     }
   }
 
-  // followEvent shows the event's status until it is delivered or failed.
-  async function followEvent(path, id, out) {
+  function accepted(id, status) {
+    const sid = "playground.status." + status;
+    const word = t(sid);
+    return t("playground.side.accepted", { ID: id, Status: word === sid ? status : word });
+  }
+
+  // followEvent shows the event's status until it is delivered or failed,
+  // or the panel shows another webhook (run is then stale).
+  async function followEvent(path, id, out, run) {
     for (let i = 0; i < 40; i++) {
       await sleep(500);
+      if (run !== ui.sampleRun) return;
       try {
-        const r = await fetch(path + "/events/" + encodeURIComponent(id), { cache: "no-store" });
-        if (!r.ok) return;
+        const r = await request(path + "/events/" + encodeURIComponent(id), { cache: "no-store" });
+        if (!r.ok || run !== ui.sampleRun) return;
         const e = await r.json();
-        out.textContent = "202 Accepted · event " + id + " · " + e.status;
+        if (run !== ui.sampleRun) return;
+        out.textContent = accepted(id, e.status);
         if (e.status === "delivered") { out.className = "result good"; return; }
         if (e.status === "failed") { out.className = "result bad"; out.textContent += ": " + e.error; return; }
       } catch (_) { return; }
     }
   }
 
-  async function copy(text, what) {
+  // copy puts text on the clipboard; where the Clipboard API is missing
+  // (a page on http:// at another host than localhost) or refused, through
+  // a selected text area.
+  async function copy(text, doneID) {
     try {
       await navigator.clipboard.writeText(text);
-      toast(what + " copied");
-    } catch (_) {
-      toast("Select the text and copy it");
-    }
+      toast(t(doneID));
+      return;
+    } catch (_) { /* try the old way */ }
+    const ta = el("textarea", { class: "offscreen", readonly: true, "aria-hidden": "true" });
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    let ok = false;
+    try { ok = document.execCommand("copy"); } catch (_) { ok = false; }
+    ta.remove();
+    toast(t(ok ? doneID : "playground.side.copy_failed"));
   }
 
   // ---- actions -----------------------------------------------------------
@@ -586,6 +824,9 @@
       if (replyTo && ui.replyTo && ui.replyTo.id === replyTo) cancelReply();
     } catch (err) {
       toast(err.message);
+      // Nothing was sent: give the text back to type again.
+      const input = $("input");
+      if (err instanceof Unreachable && input.value === "") input.value = text;
     }
   }
 
@@ -646,6 +887,8 @@
   // ---- state -------------------------------------------------------------
 
   function render() {
+    const chat = currentChat();
+    setPageLang((chat && chat.lang) || ui.lang);
     renderMessages();
     renderChrome();
   }
@@ -660,19 +903,40 @@
 
   // pollLoop long-polls the state; a change of person aborts the pending
   // poll and starts another at once.
+  // ServerError is an answer other than 200 from the page's API.
+  class ServerError extends Error {}
+
+  async function getJSON(path, signal) {
+    const r = await request(api + path, { signal: signal, cache: "no-store" });
+    if (!r.ok) throw new ServerError(String(r.status));
+    return r.json();
+  }
+
+  // pollLoop long-polls the state; a change of person aborts the pending
+  // poll and starts another at once. While the server does not answer it
+  // retries quietly, the banner saying why.
   async function pollLoop() {
     let failures = 0;
     for (;;) {
       const ctl = new AbortController();
       ui.poll = ctl;
       const as = ui.as;
-      const q = new URLSearchParams({ as: as, lang: ui.lang, since: ui.version, wait: ui.version ? "1" : "0" });
       try {
-        const r = await fetch(api + "state?" + q, { signal: ctl.signal, cache: "no-store" });
-        if (!r.ok) throw new Error("state: " + r.status);
-        const st = await r.json();
+        if (!ui.texts) {
+          ui.texts = (await getJSON("texts", ctl.signal)).texts;
+          setPageLang(ui.lang);
+        }
+        if (!ui.samples) {
+          ui.samples = await getJSON("samples", ctl.signal);
+          renderSamples();
+        }
+        // After a failure, ask at once (no long poll): the page learns
+        // that the server is back as soon as it is.
+        const wait = ui.version && !ui.offline && !(ui.banner && ui.banner.kind === "error");
+        const q = new URLSearchParams({ as: as, lang: ui.lang, since: ui.version, wait: wait ? "1" : "0" });
+        const st = await getJSON("state?" + q, ctl.signal);
         failures = 0;
-        $("notice").classList.remove("offline");
+        setOnline(st);
         if (as !== ui.as) continue;
         ui.version = st.version;
         ui.state = st;
@@ -680,27 +944,17 @@
         document.body.dataset.ready = "1";
       } catch (err) {
         if (ctl.signal.aborted) continue;
-        console.error("playground:", err);
+        if (err instanceof ServerError) {
+          console.error("playground: state:", err.message);
+          ui.banner = { kind: "error", id: "playground.server.error", vars: { Status: err.message } };
+          renderBanner();
+        } else if (!(err instanceof Unreachable)) {
+          console.error("playground:", err);
+        }
         failures++;
-        $("notice").classList.add("offline");
-        $("notice").textContent = "Herald is not answering; retrying…";
-        await sleep(Math.min(5000, 300 * failures));
-        continue;
+        await sleep(Math.min(3000, 250 * failures));
       }
-      $("notice").textContent = "Telegram is emulated here: nothing is sent to Telegram.";
     }
-  }
-
-  async function loadSamples() {
-    try {
-      const r = await fetch(api + "samples", { cache: "no-store" });
-      ui.samples = await r.json();
-    } catch (_) {
-      ui.samples = [];
-    }
-    const sel = $("sample-select");
-    sel.replaceChildren(...ui.samples.map((s) => el("option", { value: s.id }, s.title)));
-    if (ui.state) renderHook();
   }
 
   function init() {
@@ -726,10 +980,12 @@
       send(text, target ? target.id : 0);
     });
     $("menu-button").addEventListener("click", () => toggleMenu());
-    $("sample-select").addEventListener("change", renderHook);
+    $("sample-select").addEventListener("change", () => { if (ui.state) renderHook(); });
+    $("curl-toggle").addEventListener("click", () => { ui.curlFull = !ui.curlFull; renderHook(); });
+    $("banner-close").addEventListener("click", hideBanner);
     $("sample-send").addEventListener("click", sendSample);
-    $("copy-url").addEventListener("click", () => copy($("hook-url").textContent, "URL"));
-    $("copy-curl").addEventListener("click", () => copy($("curl").textContent, "curl"));
+    $("copy-url").addEventListener("click", () => copy($("hook-url").textContent, "playground.side.copied_url"));
+    $("copy-curl").addEventListener("click", () => copy(ui.curl, "playground.side.copied_curl"));
     $("type-newtoken").addEventListener("click", () => {
       openChat("private");
       $("input").value = "/newtoken demo";
@@ -751,7 +1007,6 @@
       else if (document.body.classList.contains("show-side")) closeSide();
       else cancelReply();
     });
-    loadSamples();
     pollLoop();
   }
 
