@@ -60,6 +60,21 @@ const (
 	InvalidUTF8         // read as text or JSON, has bytes that are not UTF-8
 )
 
+// String is the problem as a sender is told it (SPEC §3: accepted, and told).
+func (p Problem) String() string {
+	switch p {
+	case NotJSON:
+		return "body is labelled JSON but does not parse; delivered as text"
+	case TooDeep:
+		return "body is labelled JSON but is nested deeper than 10000 levels; delivered as text"
+	case NotForm:
+		return "body is labelled as a form but does not decode; delivered as text"
+	case InvalidUTF8:
+		return "body is not valid UTF-8; the invalid bytes are shown as �"
+	}
+	return ""
+}
+
 // MaxDepth is the deepest nesting of JSON arrays and objects read, as in
 // encoding/json (v1 and v2): a body nested deeper is text.
 const MaxDepth = 10000
@@ -87,8 +102,8 @@ type Class struct {
 
 // Classify decides how a body sent with contentType is read:
 //   - JSON when it is one JSON value and is labelled JSON or, whatever its
-//     label, starts with '{' or '[' (senders label JSON text/plain, or
-//     not at all);
+//     label, starts with '{', '[' or '"' (senders label JSON text/plain,
+//     or not at all);
 //   - a form when labelled one and every %-escape decodes;
 //   - binary when it has NUL bytes or a third of it is not UTF-8;
 //   - text otherwise, empty when it is only whitespace.
@@ -112,7 +127,7 @@ func ClassifyWith(contentType string, b []byte, parse func([]byte) bool) Class {
 			c.Label = TypeText
 		}
 		return c
-	case IsJSONType(mt) || (lead[0] == '{' || lead[0] == '[') && mt != TypeForm:
+	case IsJSONType(mt) || looksJSON(lead) && mt != TypeForm:
 		if parse(b) {
 			c.Kind = JSON
 			if mt == "" {
@@ -129,7 +144,7 @@ func ClassifyWith(contentType string, b []byte, parse func([]byte) bool) Class {
 		}
 		c.Kind = textOrBinary(b)
 	case mt == TypeForm:
-		if (lead[0] == '{' || lead[0] == '[') && parse(b) {
+		if looksJSON(lead) && parse(b) {
 			c.Kind = JSON // a JSON body under a form's label
 			break
 		}
@@ -155,6 +170,10 @@ func ClassifyWith(contentType string, b []byte, parse func([]byte) bool) Class {
 	}
 	return c
 }
+
+// looksJSON reports a body that starts as JSON senders send does: an
+// object, an array or a string.
+func looksJSON(lead []byte) bool { return lead[0] == '{' || lead[0] == '[' || lead[0] == '"' }
 
 func textOrBinary(b []byte) Kind {
 	if LooksBinary(b) {

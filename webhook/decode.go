@@ -13,21 +13,14 @@ import (
 const maxContentType = body.MaxContentType
 
 // Warnings an accepted body can get (SPEC §3: accepted, and told).
-const (
-	warnNotJSON   = "body is labelled JSON but does not parse; delivered as text"
-	warnTooDeep   = "body is labelled JSON but is nested deeper than 10000 levels; delivered as text"
-	warnNotForm   = "body is labelled as a form but does not decode; delivered as text"
-	warnNotUTF8   = "body is not valid UTF-8; the invalid bytes are shown as �"
-	textPlainUTF8 = body.TypeText
+var (
+	warnNotJSON = body.NotJSON.String()
+	warnTooDeep = body.TooDeep.String()
+	warnNotForm = body.NotForm.String()
+	warnNotUTF8 = body.InvalidUTF8.String()
 )
 
-// warnings are what a sender hears about each body.Problem.
-var warnings = [...]string{
-	body.NotJSON:     warnNotJSON,
-	body.TooDeep:     warnTooDeep,
-	body.NotForm:     warnNotForm,
-	body.InvalidUTF8: warnNotUTF8,
-}
+const textPlainUTF8 = body.TypeText
 
 // classifyBody returns the content type to store a body under and a
 // warning for the sender, if any. A body labelled JSON (or a form) that does
@@ -35,10 +28,7 @@ var warnings = [...]string{
 // labelled by a look at it.
 func classifyBody(contentType string, b []byte) (storedType, warning string) {
 	c := body.Classify(contentType, b)
-	if int(c.Problem) < len(warnings) {
-		warning = warnings[c.Problem]
-	}
-	return c.Label, warning
+	return c.Label, c.Problem.String()
 }
 
 // mediaType is the lower-cased type/subtype of a Content-Type.
