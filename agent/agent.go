@@ -53,8 +53,13 @@ type Notification struct {
 	Importance Importance `json:"importance"`
 	Link       string     `json:"link,omitempty"`   // only a URL present in the payload
 	Action     string     `json:"action,omitempty"` // an action item, if someone must act
-	Lang       string     `json:"lang"`
-	ByLLM      bool       `json:"by_llm"`
+	// Thread names the thing the event is about ("org/repo#12", a payment's
+	// id), built from payload values only, so that events about the same
+	// thing can be told apart from others; "" when the sender's entry
+	// names none.
+	Thread string `json:"thread,omitempty"`
+	Lang   string `json:"lang"`
+	ByLLM  bool   `json:"by_llm"`
 }
 
 // Usage is the LLM tokens one summary cost (zero when no LLM was asked).

@@ -12,45 +12,61 @@ type sender struct {
 	format func(f *formatter) Notification
 }
 
-// detect recognizes the sender by its headers first, then by the payload's
-// shape, and falls back to the generic formatter.
+// detect recognizes the sender: the catalogue's entries first (the most
+// specific first: Gitea sends GitHub's headers too), then the built-in
+// senders by their headers and then by the payload's shape, then the
+// catalogue's late entries (priority below 0), and falls back to the
+// generic formatter.
 func detect(p payload) sender {
+	tree := catalogueTree(p)
+	if s, ok := catalogueSender(p, tree, true); ok {
+		return s
+	}
+	if s, ok := builtinSender(p); ok {
+		return s
+	}
+	if s, ok := catalogueSender(p, tree, false); ok {
+		return s
+	}
+	return genericSender(p)
+}
+
+// builtinSender recognizes the senders written in Go.
+func builtinSender(p payload) (sender, bool) {
 	ev, root := p.ev, p.root
 	obj := root != nil && root.kind == kindObject
 	if e := strings.TrimSpace(ev.header("X-GitHub-Event")); e != "" {
-		return githubSender(e, root)
+		return githubSender(e, root), true
 	}
 	if e := strings.TrimSpace(ev.header("X-Gitlab-Event")); e != "" && obj {
-		return gitlabSender(e, root)
+		return gitlabSender(e, root), true
 	}
 	if r := strings.TrimSpace(ev.header("Sentry-Hook-Resource")); r != "" && obj {
-		return sentrySender(r, root)
+		return sentrySender(r, root), true
 	}
 	if !obj {
-		return genericSender(p)
+		return sender{}, false
 	}
 	switch {
 	case root.str("object") == "event" && root.str("type") != "" && root.get("data", "object") != nil:
-		return stripeSender(root)
+		return stripeSender(root), true
 	case len(root.arr("alerts")) > 0 && root.str("status") != "":
-		return alertSender(ev, root)
+		return alertSender(ev, root), true
 	case root.str("ruleName") != "" && root.str("state") != "" && (root.has("ruleUrl") || root.has("evalMatches")):
-		return grafanaLegacySender(root)
+		return grafanaLegacySender(root), true
 	case root.str("object_kind") != "" && (root.has("project") || root.has("project_id")):
-		return gitlabSender("", root)
+		return gitlabSender("", root), true
 	case root.str("action") != "" && root.get("data") != nil && root.get("data").kind == kindObject &&
 		(root.has("installation") || root.has("actor")):
-		return sentrySender("", root)
-	case root.get("push_data") != nil && root.str("repository", "repo_name") != "":
-		return dockerHubSender(root)
+		return sentrySender("", root), true
 	case root.str("event", "event_type") != "" && root.str("event", "resource_type") != "" && root.get("event", "data") != nil:
-		return pagerDutySender(root)
+		return pagerDutySender(root), true
 	case root.str("type") == "url_verification" && root.has("challenge"),
 		root.str("type") == "event_callback" && root.str("event", "type") != "",
 		ev.header("X-Slack-Request-Timestamp") != "" && root.str("type") != "":
-		return slackSender(root)
+		return slackSender(root), true
 	}
-	return genericSender(p)
+	return sender{}, false
 }
 
 // withAction appends the payload's action to an event name: "pull_request.opened".

@@ -23,6 +23,7 @@ const (
 	maxAction     = 300
 	maxEventName  = 64
 	maxSourceName = 64
+	maxThread     = 200
 )
 
 // defaultBundle is used when a caller passes a nil *locales.Bundle.
@@ -138,6 +139,7 @@ func tidy(n Notification) Notification {
 	n.Title = clamp(oneLine(n.Title), maxTitle)
 	n.Summary = clamp(clean(n.Summary), maxSummary)
 	n.Action = clamp(oneLine(n.Action), maxAction)
+	n.Thread = clamp(oneLine(n.Thread), maxThread)
 	facts := n.Facts[:0:0]
 	for _, fc := range n.Facts {
 		fc.Label = clamp(oneLine(fc.Label), maxFactLabel)

@@ -91,40 +91,6 @@ func TestParseJSON_Errors(t *testing.T) {
 	}
 }
 
-func TestFormTree(t *testing.T) {
-	tests := []struct{ form, want string }{
-		{"a=1&b=two", `{"a":"1","b":"two"}`},
-		{"leads[add][0][name]=Deal&leads[add][0][price]=10&leads[add][1][name]=Other", `{"leads":{"add":[{"name":"Deal","price":"10"},{"name":"Other"}]}}`},
-		{"data[FIELDS][ID]=42&event=ONCRMDEALUPDATE&auth[domain]=b24.example", `{"data":{"FIELDS":{"ID":"42"}},"event":"ONCRMDEALUPDATE","auth":{"domain":"b24.example"}}`},
-		{"tags[]=x&tags[]=y", `{"tags":["x","y"]}`},
-		{"a=1&a=2&b=3", `{"a":"2","b":"3"}`},
-		{"a=1&a[b]=2", `{"a":{"b":"2"}}`},
-		{"a[b]=1&a=2", `{"a":"2"}`},
-		{"a[b=1&c]=2&[x]=3", `{"a[b":"1","c]":"2","[x]":"3"}`},
-		{"a[b]c=1", `{"a":{"bc":"1"}}`},
-		{"m[1]=x&m[0]=y", `{"m":{"1":"x","0":"y"}}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.form, func(t *testing.T) {
-			var b bytes.Buffer
-			formTree(parseForm(tt.form)).encode(&b)
-			if got := b.String(); got != tt.want {
-				t.Errorf("got %s, want %s", got, tt.want)
-			}
-		})
-	}
-	t.Run("Nesting", func(t *testing.T) {
-		key := "a" + strings.Repeat("[b]", 1000)
-		path := formKey(key)
-		if got, want := len(path), maxFormNesting+1; got != want {
-			t.Fatalf("%d steps, want %d", got, want)
-		}
-		if last := path[len(path)-1]; !strings.HasPrefix(last, "b[b]") {
-			t.Errorf("the last step %.20q… does not keep the rest of the key", last)
-		}
-	})
-}
-
 // BenchmarkParseJSON is the JSON reading alone over the shared corpus,
 // beside BenchmarkReferenceUnmarshal's map[string]any decoding.
 func BenchmarkParseJSON(b *testing.B) {

@@ -4,33 +4,6 @@ import (
 	"strings"
 )
 
-// dockerHubSender formats Docker Hub repository webhooks, which carry no
-// event header: {"callback_url", "push_data", "repository"}.
-// Specs: https://docs.docker.com/docker-hub/repos/manage/webhooks/
-func dockerHubSender(root *node) sender {
-	return sender{source: "Docker Hub", event: "push", format: func(f *formatter) Notification {
-		repo := root.first("repository.repo_name", "repository.name")
-		tag := root.str("push_data", "tag")
-		actor := root.first("push_data.pusher")
-		if actor == "" {
-			actor = f.l.T("agent.someone", nil)
-		}
-		var n Notification
-		n.Title = f.l.T("agent.docker.pushed", map[string]any{"Actor": actor, "Image": joinNonEmpty(":", repo, tag)})
-		n.Summary = root.first("repository.description")
-		var fl factList
-		fl.add(f.l.T("agent.fact.repository", nil), repo)
-		fl.add(f.l.T("agent.fact.tag", nil), tag)
-		if root.flag("repository", "is_private") {
-			fl.add(f.l.T("agent.fact.private", nil), f.yesNo(true))
-		}
-		n.Facts = fl
-		n.Link = firstURL(root.str("repository", "repo_url"))
-		n.Importance = ImportanceNormal
-		return n
-	}}
-}
-
 // pagerDutySender formats PagerDuty V3 webhooks: {"event": {"event_type",
 // "resource_type", "agent", "data"}}.
 // Specs: https://developer.pagerduty.com/docs/webhooks/v3-overview/

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"strconv"
-	"strings"
 )
 
 // stripeSender formats Stripe events, known by {"object": "event", "type": …}.
@@ -22,7 +21,7 @@ func (f *formatter) stripe(root *node) Notification {
 	money := func(fields ...string) string {
 		for _, field := range fields {
 			if v, ok := obj.num(field); ok && cur != "" {
-				return formatMoney(v, cur, f.l.Lang())
+				return stripeAmount(v, cur, f.l.Lang())
 			}
 		}
 		return ""
@@ -102,70 +101,27 @@ func usesAmount(typ string) bool {
 	return true
 }
 
-// zeroDecimal and threeDecimal list the currencies whose minor unit is not
-// a hundredth. Specs: https://docs.stripe.com/currencies#zero-decimal
-var (
-	zeroDecimal = map[string]bool{
-		"BIF": true, "CLP": true, "DJF": true, "GNF": true, "JPY": true, "KMF": true, "KRW": true,
-		"MGA": true, "PYG": true, "RWF": true, "UGX": true, "VND": true, "VUV": true, "XAF": true,
-		"XOF": true, "XPF": true,
+// stripeAmount is formatMoney in Stripe's minor units, which differ from
+// ISO 4217's for two currencies: Stripe counts MGA without decimals and ISK
+// with two. Specs: https://docs.stripe.com/currencies#zero-decimal
+func stripeAmount(minor int64, cur, lang string) string {
+	c, ok := currencyOf(cur)
+	if !ok {
+		return formatMoney(minor, cur, lang)
 	}
-	threeDecimal = map[string]bool{"BHD": true, "JOD": true, "KWD": true, "OMR": true, "TND": true}
-	// currencySymbols are used in English, where "$99.00" reads naturally.
-	currencySymbols = map[string]string{"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
-)
-
-// formatMoney renders an amount in minor units: 9900 "usd" is "$99.00" in
-// English and "99.00 USD" in Russian.
-func formatMoney(minor int64, currency, lang string) string {
-	cur := strings.ToUpper(strings.TrimSpace(currency))
-	decimals := 2
-	switch {
-	case zeroDecimal[cur]:
-		decimals = 0
-	case threeDecimal[cur]:
-		decimals = 3
+	switch c.code {
+	case "MGA":
+		c.exp = 0
+	case "ISK":
+		c.exp = 2
 	}
 	neg := minor < 0
-	if neg {
-		minor = -minor
-	}
 	digits := strconv.FormatInt(minor, 10)
-	for len(digits) <= decimals {
-		digits = "0" + digits
-	}
-	whole, frac := digits[:len(digits)-decimals], digits[len(digits)-decimals:]
-	sign := ""
 	if neg {
-		sign = "-"
+		digits = digits[1:]
 	}
-	number := whole
-	if frac != "" {
-		number += "." + frac
-	}
-	if sym, ok := currencySymbols[cur]; ok && lang != "ru" {
-		return sign + sym + group(whole, ",") + strings.TrimPrefix(number, whole)
-	}
-	return sign + number + " " + cur
-}
-
-// group inserts sep between thousands: "1234567" → "1,234,567".
-func group(digits, sep string) string {
-	if len(digits) <= 3 {
-		return digits
-	}
-	var b strings.Builder
-	head := len(digits) % 3
-	if head > 0 {
-		b.WriteString(digits[:head])
-	}
-	for i := head; i < len(digits); i += 3 {
-		if b.Len() > 0 {
-			b.WriteString(sep)
-		}
-		b.WriteString(digits[i : i+3])
-	}
-	return b.String()
+	whole, frac := shiftPoint(digits, c.exp)
+	return writeMoney(neg, whole, frac, c, lang)
 }
 
 // stripePlan is a subscription's price per period, "$15.00 / month", from
@@ -176,12 +132,12 @@ func (f *formatter) stripePlan(obj *node) string {
 	}
 	if pl := obj.get("plan"); pl != nil {
 		if v, ok := pl.num("amount"); ok && pl.str("currency") != "" {
-			return f.perInterval(formatMoney(v, pl.str("currency"), f.l.Lang()), pl.str("interval"))
+			return f.perInterval(stripeAmount(v, pl.str("currency"), f.l.Lang()), pl.str("interval"))
 		}
 	}
 	if pr := obj.get("items", "data", "0", "price"); pr != nil {
 		if v, ok := pr.num("unit_amount"); ok && pr.str("currency") != "" {
-			return f.perInterval(formatMoney(v, pr.str("currency"), f.l.Lang()), pr.str("recurring", "interval"))
+			return f.perInterval(stripeAmount(v, pr.str("currency"), f.l.Lang()), pr.str("recurring", "interval"))
 		}
 	}
 	return ""
