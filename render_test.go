@@ -83,7 +83,7 @@ func TestRender(t *testing.T) {
 	})
 	t.Run("StdinRussian", func(t *testing.T) {
 		code, out, _ := renderCmd(t, noEnv, `{"event":"new_order","order_id":12345}`, "-lang", "ru", "-webhook", "orders", "-")
-		if code != 0 || !strings.Contains(out, "<b>orders · new_order</b>") || !strings.Contains(out, "order_id: 12345") {
+		if code != 0 || !strings.Contains(out, "<b>orders · new_order</b>") || !strings.Contains(out, "ID заказа: 12345") {
 			t.Errorf("exit %d:\n%s", code, out)
 		}
 	})

@@ -234,6 +234,10 @@ func (n *node) arr(path ...string) []*node {
 	return v.vals
 }
 
+// isObject reports a JSON object (Stripe's data.object is the resource; a
+// Clerk event's data.object is only the resource's kind, "user").
+func isObject(n *node) bool { return n != nil && n.kind == kindObject }
+
 // has reports whether path exists (any value, null included).
 func (n *node) has(path ...string) bool { return n.get(path...) != nil }
 
