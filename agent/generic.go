@@ -29,6 +29,32 @@ func genericSender(p payload) sender {
 // fold lowercases a key and drops everything but letters and digits, so that
 // "event_type", "eventType" and "Event-Type" compare equal.
 func fold(key string) string {
+	ascii, folded := true, true
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			folded = false
+		}
+	}
+	if ascii {
+		if folded {
+			return key
+		}
+		b := make([]byte, 0, len(key))
+		for i := 0; i < len(key); i++ {
+			switch c := key[i]; {
+			case c >= 'A' && c <= 'Z':
+				b = append(b, c+'a'-'A')
+			case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+				b = append(b, c)
+			}
+		}
+		return string(b)
+	}
 	var b strings.Builder
 	for _, r := range strings.ToLower(key) {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
@@ -172,34 +198,37 @@ func verbEvent(obj *node) foundEvent {
 
 // eventIn finds the first of keys (folded) in obj holding an event name.
 func eventIn(obj *node, keys []string) (foundEvent, bool) {
-	for _, want := range keys {
-		for i, k := range obj.keys {
-			fk := fold(k)
-			if fk != want && !(want == "eventtype" && strings.HasSuffix(fk, "eventtype")) &&
-				!(want == "eventtype" && strings.HasSuffix(fk, "actiontype")) {
-				continue
-			}
-			v := obj.vals[i]
-			if v.kind != kindString {
-				continue
-			}
-			name, ok := eventName(v.s)
-			if !ok {
-				continue
-			}
-			ev := foundEvent{name: name, nodes: []*node{v}}
-			if fk == "type" && !strings.ContainsAny(name, ".:/ ") {
-				if a := obj.get("action"); a != nil && a.kind == kindString {
-					if act, ok := eventName(a.s); ok && !strings.ContainsAny(act, " ") {
-						ev.name = withAction(name, act)
-						ev.nodes = append(ev.nodes, a)
-					}
+	best, bestRank := -1, len(keys)
+	for i, k := range obj.keys {
+		v := obj.vals[i]
+		if v.kind != kindString {
+			continue
+		}
+		fk := fold(k)
+		for rank, want := range keys[:bestRank] {
+			if fk == want || want == "eventtype" && (strings.HasSuffix(fk, "eventtype") || strings.HasSuffix(fk, "actiontype")) {
+				if _, ok := eventName(v.s); ok {
+					best, bestRank = i, rank
 				}
+				break
 			}
-			return ev, true
 		}
 	}
-	return foundEvent{}, false
+	if best < 0 {
+		return foundEvent{}, false
+	}
+	v := obj.vals[best]
+	name, _ := eventName(v.s)
+	ev := foundEvent{name: name, nodes: []*node{v}}
+	if fold(obj.keys[best]) == "type" && !strings.ContainsAny(name, ".:/ ") {
+		if a := obj.get("action"); a != nil && a.kind == kindString {
+			if act, ok := eventName(a.s); ok && !strings.ContainsAny(act, " ") {
+				ev.name = withAction(name, act)
+				ev.nodes = append(ev.nodes, a)
+			}
+		}
+	}
+	return ev, true
 }
 
 // maxEnvelopes bounds how many envelopes (objects of one key, JSON written
@@ -341,6 +370,8 @@ type leaf struct {
 	score  int
 	kind   leafKind
 	masked bool
+	fk     string   // the key folded
+	kw     []string // the key's words
 }
 
 // Reading limits: how deep facts are looked for below the content, and how
@@ -375,7 +406,7 @@ func newReader(f *formatter, ev foundEvent) *reader {
 // read turns the payload's content object into a notification.
 func (r *reader) read(obj *node) Notification {
 	var n Notification
-	r.walk(obj, nil, nil, 0)
+	r.walk(obj, "", nil, 0)
 	r.failed = failedAnywhere(obj)
 	n.Title = r.title(obj)
 	n.Summary = r.summary()
@@ -423,8 +454,8 @@ var genericKeys = map[string]bool{
 // walk collects obj's fields as leaves: pairs that belong together first
 // (an amount and its currency, a first and a last name, from and to),
 // then every field, objects followed down to maxLeafDepth.
-func (r *reader) walk(obj *node, path []string, parent []string, depth int) {
-	used := r.pairs(obj, path, parent, depth)
+func (r *reader) walk(obj *node, prefix string, parent []string, depth int) {
+	used := r.pairs(obj, prefix, parent, depth)
 	for i, k := range obj.keys {
 		v := obj.vals[i]
 		if used[i] || r.taken[v] {
@@ -434,40 +465,43 @@ func (r *reader) walk(obj *node, path []string, parent []string, depth int) {
 			r.hidden++
 			continue
 		}
-		p := append(path[:len(path):len(path)], k)
-		lf := leaf{path: strings.Join(p, "."), key: k, node: v, depth: depth, words: r.words(k, parent, false)}
+		path := k
+		if prefix != "" {
+			path = prefix + "." + k
+		}
+		kw := keyWords(k)
+		lf := leaf{path: path, key: k, node: v, depth: depth, kw: kw}
 		switch {
 		case v.empty():
+			continue
 		case v.kind == kindObject && credentialName(k):
 			lf.kind, lf.value, lf.masked = leafMasked, Masked, true
-			r.add(lf)
 		case v.kind == kindObject:
 			if depth+1 >= maxLeafDepth {
 				r.hidden++
 				continue
 			}
-			r.walk(v, p, r.childWords(k, parent), depth+1)
+			r.walk(v, path, r.childWords(k, kw, parent), depth+1)
+			continue
 		case (sensitiveKey(k) || cardSecret(parent, k)) && v.kind != kindBool:
 			lf.kind, lf.value, lf.masked = leafMasked, Masked, true
-			r.add(lf)
 		case v.kind == kindArray:
 			lf.kind = leafList
-			r.add(lf)
 		case v.kind == kindBool:
 			lf.kind, lf.value = leafBool, v.s
-			r.add(lf)
 		case v.kind == kindString && depth < 2 && r.embedded(v) != nil:
-			r.walk(r.embedded(v), p, r.childWords(k, parent), depth+1)
+			r.walk(r.embedded(v), path, r.childWords(k, kw, parent), depth+1)
+			continue
 		default:
 			lf.value = v.s
 			if looksLikeURL(v.s) {
 				lf.kind = leafURL
-			} else if r.isTime(k, v) {
+			} else if isTime(kw, v) {
 				lf.kind = leafTime
-				lf.words = r.words(k, parent, true)
 			}
-			r.add(lf)
 		}
+		lf.words = r.words(kw, parent, lf.kind == leafTime)
+		r.add(lf)
 	}
 }
 
@@ -483,6 +517,12 @@ func (r *reader) embedded(v *node) *node {
 
 func (r *reader) add(lf leaf) {
 	lf.order = len(r.leaves)
+	if lf.fk == "" {
+		lf.fk = fold(lf.key)
+	}
+	if lf.kw == nil {
+		lf.kw = keyWords(lf.key)
+	}
 	r.leaves = append(r.leaves, lf)
 }
 
@@ -514,10 +554,11 @@ func cardSecret(parent []string, key string) bool {
 	return false
 }
 
-// words is the label of key under a parent: the key's words, after the
-// parent's when the key names an aspect of it ("release" + "name").
-func (r *reader) words(key string, parent []string, time bool) []string {
-	w := r.v.labelWords(key, time)
+// words is the label of a key (its words kw) under a parent: the key's
+// words, after the parent's when the key names an aspect of it ("release"
+// + "name").
+func (r *reader) words(kw, parent []string, time bool) []string {
+	w := r.v.labelWords(kw, time)
 	if len(parent) > 0 && len(w) == 1 && genericKeys[w[0]] {
 		return append(append([]string(nil), parent...), w...)
 	}
@@ -526,15 +567,11 @@ func (r *reader) words(key string, parent []string, time bool) []string {
 
 // childWords is the label prefix inside an object under key: none for a
 // container, else the key's words.
-func (r *reader) childWords(key string, parent []string) []string {
-	if containerKeys[fold(key)] {
+func (r *reader) childWords(key string, kw, parent []string) []string {
+	if containerKeys[fold(key)] || len(kw) > 3 {
 		return parent
 	}
-	w := keyWords(key)
-	if len(w) > 3 {
-		return parent
-	}
-	return w
+	return kw
 }
 
 // Keys whose value says whether something went well, folded.
@@ -647,9 +684,9 @@ var timestampRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}`)
 
 // isTime reports a timestamp: an ISO date in any field, an epoch number
 // only in a field named like a time (an id or a count is not a date).
-func (r *reader) isTime(key string, v *node) bool {
+func isTime(kw []string, v *node) bool {
 	named := false
-	for _, w := range keyWords(key) {
+	for _, w := range kw {
 		if timeWords[w] {
 			named = true
 			break
@@ -701,7 +738,7 @@ func amountKey(key string) (amount, minor bool) {
 // returns which keys they used: an amount and its currency ("1,000.00 ₽"),
 // a first and a last name, and from / to (previous / current, old / new,
 // before / after) as "A → B".
-func (r *reader) pairs(obj *node, path, parent []string, depth int) map[int]bool {
+func (r *reader) pairs(obj *node, prefix string, parent []string, depth int) map[int]bool {
 	used := map[int]bool{}
 	curIdx := -1
 	for i, k := range obj.keys {
@@ -712,7 +749,12 @@ func (r *reader) pairs(obj *node, path, parent []string, depth int) map[int]bool
 			}
 		}
 	}
-	at := func(i int) string { return strings.Join(append(path[:len(path):len(path)], obj.keys[i]), ".") }
+	at := func(i int) string {
+		if prefix == "" {
+			return obj.keys[i]
+		}
+		return prefix + "." + obj.keys[i]
+	}
 	if curIdx >= 0 {
 		cur := obj.vals[curIdx].s
 		for i, k := range obj.keys {
@@ -728,7 +770,7 @@ func (r *reader) pairs(obj *node, path, parent []string, depth int) map[int]bool
 			if !ok {
 				continue
 			}
-			words := r.v.labelWords(k, false)
+			words := keyWords(k)
 			switch fk := fold(k); {
 			case len(parent) > 0 && fk == "value":
 				words = parent // {"price": {"value": …, "currency": …}} is the price
@@ -756,7 +798,7 @@ func (r *reader) pairs(obj *node, path, parent []string, depth int) map[int]bool
 	}
 	if first >= 0 && last >= 0 && obj.vals[first].kind == kindString && obj.vals[last].kind == kindString {
 		if name := strings.TrimSpace(obj.vals[first].s + " " + obj.vals[last].s); name != "" {
-			r.add(leaf{path: at(first), key: "name", words: r.words("name", parent, false), value: name,
+			r.add(leaf{path: at(first), key: "name", words: r.words([]string{"name"}, parent, false), value: name,
 				node: obj.vals[first], depth: depth, kind: leafName})
 			used[first], used[last] = true, true
 		}
@@ -905,7 +947,7 @@ func (r *reader) title(obj *node) string {
 	for _, want := range titleKeys {
 		for i := range r.leaves {
 			lf := &r.leaves[i]
-			if lf.depth > maxTitleDeep || lf.masked || lf.kind != leafPlain || fold(lf.key) != want ||
+			if lf.depth > maxTitleDeep || lf.masked || lf.kind != leafPlain || lf.fk != want ||
 				lf.node.kind != kindString || urnRE.MatchString(lf.value) || denied(lf.path) {
 				continue
 			}
@@ -942,7 +984,7 @@ func (r *reader) summary() string {
 		for i := range r.leaves {
 			lf := &r.leaves[i]
 			if lf.depth > maxTitleDeep || lf.masked || lf.kind != leafPlain || r.taken[lf.node] ||
-				fold(lf.key) != want || lf.node.kind != kindString {
+				lf.fk != want || lf.node.kind != kindString {
 				continue
 			}
 			if s := clean(lf.value); s != "" {
@@ -957,17 +999,33 @@ func (r *reader) summary() string {
 // link is the page a person opens: the best of the payload's URLs that
 // isPageURL accepts and that are not a picture, a schema or a callback.
 func (r *reader) link() string {
-	best, bestScore := "", -1<<30
+	type cand struct {
+		url   string
+		score int
+	}
+	var cands []cand
 	for i := range r.leaves {
 		lf := &r.leaves[i]
 		if lf.kind != leafURL {
 			continue
 		}
-		if s := urlScore(*lf); isPageURL(lf.value) && s > -40 && s > bestScore && !notAPage(*lf) {
-			best, bestScore = lf.value, s
+		pw := keyWords(lf.path)
+		if notAPage(pw, lf.value) {
+			continue
+		}
+		if s := urlScoreWords(*lf, pw); s > -40 {
+			cands = append(cands, cand{lf.value, s})
 		}
 	}
-	return best
+	// The best first: isPageURL parses and masks, so it runs only until one
+	// passes.
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	for _, c := range cands {
+		if isPageURL(c.url) && !unreachable(c.url) {
+			return c.url
+		}
+	}
+	return ""
 }
 
 // notPageWords are key words of URLs that are not the page the event is
@@ -979,32 +1037,51 @@ var notPageWords = map[string]bool{
 	"profile": true, "referrer": true, "referer": true, "api": true, "self": true, "endpoint": true,
 }
 
-var pictureRE = regexp.MustCompile(`(?i)\.(png|jpe?g|gif|svg|webp|ico|bmp|avif)(\?|$)`)
+// pictureExts end the path of a picture.
+var pictureExts = []string{".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".bmp", ".avif"}
 
-func notAPage(lf leaf) bool {
-	for _, w := range keyWords(lf.path) {
+// notAPage reports a URL that is not the page the event is about, by the
+// words of its path in the payload (pw) and its own path.
+func notAPage(pw []string, u string) bool {
+	for _, w := range pw {
 		if notPageWords[w] {
 			return true
 		}
 	}
-	if pictureRE.MatchString(lf.value) {
-		return true
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
 	}
-	if u, err := url.Parse(lf.value); err == nil {
-		host := strings.ToLower(u.Hostname())
-		if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".local") {
-			return true // no reader's browser reaches it
-		}
-		if ip := net.ParseIP(host); ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified()) {
+	u = strings.ToLower(u)
+	for _, ext := range pictureExts {
+		if strings.HasSuffix(u, ext) {
 			return true
 		}
 	}
 	return false
 }
 
+// unreachable reports a URL on a host no reader's browser reaches: the
+// sender's own localhost or private network.
+func unreachable(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return true
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".local") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified())
+}
+
 // urlScore prefers a URL meant for people (html_url, link) near the top over
 // API endpoints and pictures.
-func urlScore(lf leaf) int {
+func urlScore(lf leaf) int { return urlScoreWords(lf, keyWords(lf.path)) }
+
+// urlScoreWords is urlScore given the words of the URL's path in the
+// payload.
+func urlScoreWords(lf leaf, pathWords []string) int {
 	s := -lf.depth * 10
 	switch fold(lf.key) {
 	case "htmlurl", "weburl", "permalink", "link", "url", "href", "dashboardurl", "pageurl", "siteurl":
@@ -1018,7 +1095,7 @@ func urlScore(lf leaf) int {
 	if strings.Contains(lf.value, "://api.") || strings.Contains(lf.value, "/api/") {
 		s -= 30
 	}
-	for _, w := range keyWords(lf.path) { // a person's profile is rarely the point
+	for _, w := range pathWords { // a person's profile is rarely the point
 		switch w {
 		case "agent", "user", "sender", "actor", "author", "owner", "creator", "assignee", "reporter":
 			s -= 15
@@ -1047,11 +1124,11 @@ var (
 // noisy reports a field that tells a person nothing: hashes, UUIDs, opaque
 // tokens, bookkeeping keys.
 func noisy(lf leaf) bool {
-	if noiseKeys[fold(lf.key)] {
+	if noiseKeys[lf.fk] {
 		return true
 	}
 	if lf.kind == leafBool && lf.value == "false" {
-		if w := keyWords(lf.key); len(w) > 1 && (w[0] == "is" || w[0] == "has") {
+		if w := lf.kw; len(w) > 1 && (w[0] == "is" || w[0] == "has") {
 			return true // a flag that is off says little
 		}
 	}
@@ -1062,11 +1139,11 @@ func noisy(lf leaf) bool {
 	if uuidRE.MatchString(v) || hexRE.MatchString(v) || urnRE.MatchString(v) {
 		return true
 	}
-	words := keyWords(lf.key)
+	words := lf.kw
 	if v == "0" && len(words) > 0 && words[len(words)-1] == "id" {
 		return true // no such thing
 	}
-	if fold(lf.key) == "version" && lf.depth == 0 && lf.node.kind == kindNumber && len(v) <= 2 {
+	if lf.fk == "version" && lf.depth == 0 && lf.node.kind == kindNumber && len(v) <= 2 {
 		return true // the payload format's version
 	}
 	if tokenlikeRE.MatchString(v) && strings.ContainsAny(v, "0123456789") && strings.IndexFunc(v, unicode.IsLetter) >= 0 {
@@ -1099,7 +1176,7 @@ func factScore(lf leaf) int {
 	case r > 120:
 		s -= 25
 	}
-	words := keyWords(lf.key)
+	words := lf.kw
 	for _, w := range words {
 		if tellingWords[w] {
 			s += 20
@@ -1120,11 +1197,11 @@ func factScore(lf leaf) int {
 	case leafMasked:
 		s -= 30
 	}
-	if k := fold(lf.key); k == "id" || k == "uid" || k == "gid" || k == "sid" ||
+	if k := lf.fk; k == "id" || k == "uid" || k == "gid" || k == "sid" ||
 		len(words) > 1 && (words[len(words)-1] == "id" || words[len(words)-1] == "sid" || words[len(words)-1] == "ids") {
 		s -= 35
 	}
-	if fold(lf.key) == "type" && lf.depth > 0 {
+	if lf.fk == "type" && lf.depth > 0 {
 		s -= 20
 	}
 	if lf.value == "0" || lf.value == "0.0" {
@@ -1227,7 +1304,7 @@ func (r *reader) pickTime(times []leaf) (leaf, bool) {
 	}
 	if len(verb) >= 4 {
 		for _, t := range times {
-			if strings.HasPrefix(fold(t.key), verb) {
+			if strings.HasPrefix(t.fk, verb) {
 				return t, true
 			}
 		}

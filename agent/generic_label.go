@@ -118,11 +118,10 @@ func capitalize(s string) string {
 	return string(unicode.ToUpper(r)) + s[size:]
 }
 
-// labelWords are the words of a key as a label uses them: camelCase and
-// snake_case split, and the "at" of a timestamp key ("last_sign_in_at")
-// dropped unless the vocabulary knows the whole key.
-func (v *vocabulary) labelWords(key string, time bool) []string {
-	words := keyWords(key)
+// labelWords are the words of a key (keyWords: camelCase and snake_case
+// split) as a label uses them: the "at" of a timestamp key
+// ("last_sign_in_at") dropped unless the vocabulary knows the whole key.
+func (v *vocabulary) labelWords(words []string, time bool) []string {
 	if _, ok := v.word[strings.Join(words, "_")]; ok {
 		return words
 	}

@@ -72,7 +72,7 @@ func TestVocabulary_Label(t *testing.T) {
 		t.Run(tt.key, func(t *testing.T) {
 			for lang, want := range map[string]string{"en": tt.en, "ru": tt.ru} {
 				v := vocabularyFor(loc.For(lang))
-				if got := v.label(v.labelWords(tt.key, false)); got != want {
+				if got := v.label(v.labelWords(keyWords(tt.key), false)); got != want {
 					t.Errorf("%s: %q, want %q", lang, got, want)
 				}
 			}
