@@ -714,6 +714,10 @@ var (
 		"currency": true, "currencycode": true, "cur": true, "currencyiso": true, "isocurrency": true,
 		"isocurrencycode": true, "currencyid": true,
 	}
+	unitKeys = map[string]bool{
+		"unit": true, "units": true, "amountunit": true, "amountunits": true, "currencyunit": true,
+		"amountin": true, "denomination": true,
+	}
 	minorWords = map[string]bool{
 		"cents": true, "cent": true, "minor": true, "kopecks": true, "kopeks": true, "kopeck": true,
 		"subunits": true, "pennies": true,
@@ -757,6 +761,16 @@ func (r *reader) pairs(obj *node, prefix string, parent []string, depth int) map
 	}
 	if curIdx >= 0 {
 		cur := obj.vals[curIdx].s
+		minorUnits, unitIdx := false, -1 // the sender says its amounts count kopecks or cents
+		for i, k := range obj.keys {
+			if unitKeys[fold(k)] && obj.vals[i].kind == kindString {
+				for _, w := range wordsOf(obj.vals[i].s) {
+					if minorWords[w] {
+						minorUnits, unitIdx = true, i
+					}
+				}
+			}
+		}
 		for i, k := range obj.keys {
 			v := obj.vals[i]
 			if i == curIdx || (v.kind != kindNumber && v.kind != kindString) {
@@ -766,6 +780,7 @@ func (r *reader) pairs(obj *node, prefix string, parent []string, depth int) map
 			if !amount {
 				continue
 			}
+			minor = minor || minorUnits
 			s, ok := formatAmount(v.s, cur, minor, r.f.l.Lang())
 			if !ok {
 				continue
@@ -785,6 +800,9 @@ func (r *reader) pairs(obj *node, prefix string, parent []string, depth int) map
 			}
 			r.add(leaf{path: at(i), key: k, words: clean, value: s, node: v, depth: depth, kind: leafMoney})
 			used[i], used[curIdx] = true, true
+			if unitIdx >= 0 {
+				used[unitIdx] = true
+			}
 		}
 	}
 	first, last := -1, -1

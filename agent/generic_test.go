@@ -2,10 +2,13 @@ package agent_test
 
 import (
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/herald-relay/herald/agent"
+	"github.com/herald-relay/herald/bot/telegramtest"
 )
 
 // formatGeneric formats a body of a sender Herald does not know in lang and
@@ -66,6 +69,8 @@ func TestGeneric_Values(t *testing.T) {
 			[]string{"Amount: 10.00 ₽"}, []string{"Сумма: 10.00 ₽"}, []string{"1000", "643"}},
 		{"MoneyKopecks", `{"event":"payment","sum_kopecks":"99900","currency":"RUB"}`,
 			[]string{"Sum: 999.00 ₽"}, nil, nil},
+		{"MoneyMinorBySender", `{"event":"payment","amount":1000,"currency":"RUB","amount_unit":"kopecks"}`,
+			[]string{"Amount: 10.00 ₽"}, []string{"Сумма: 10.00 ₽"}, []string{"1,000", "kopecks"}},
 		{"MoneyObject", `{"event":"charge","price":{"value":"652.15","currency":"usd"}}`,
 			[]string{"Price: $652.15"}, []string{"Цена: 652.15 USD"}, nil},
 		{"MoneyNumericCode", `{"event":"refund","refund":{"amount":5,"currency":840}}`,
@@ -244,6 +249,34 @@ func TestGeneric_Forms(t *testing.T) {
 		}
 		if strings.Contains(text, "4242424242424242") || strings.Contains(text, "123") {
 			t.Errorf("card number or code shown:\n%s", text)
+		}
+	})
+}
+
+// FuzzGenericFormat checks that any body reads without a panic, the same
+// way twice, into a message Telegram accepts.
+func FuzzGenericFormat(f *testing.F) {
+	for _, c := range genericGolden {
+		if b, err := os.ReadFile(filepath.Join(genericDir, c.File)); err == nil {
+			f.Add("application/json", b)
+		}
+	}
+	for _, s := range []string{`{"a":{"b":{"c":[{"name":"x"},{"name":"y"}]}}}`, `[{"event":"x"},{}]`, `{"Message":"{\"a\":1}"}`,
+		`{"amount":"1,5","currency":"643"}`, `{"from":{"name":1},"to":null}`, "leads[add][0][name]=x&leads[add][]=y"} {
+		f.Add("application/json", []byte(s))
+		f.Add("application/x-www-form-urlencoded", []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
+		ev := agent.Event{Webhook: "hook", ContentType: contentType, Body: body,
+			Headers: map[string]string{"X-Fuzz-Event": "a", "X-Fuzz-Topic": "b"}}
+		n1 := agent.Format(ev, "ru", bundle)
+		n2 := agent.Format(ev, "ru", bundle)
+		if d := diff(n1, n2); d != "" {
+			t.Fatalf("two readings differ:\n%s", d)
+		}
+		m := agent.Render(n1, bundle)
+		if _, err := telegramtest.CheckHTML(m.HTML); err != nil {
+			t.Fatalf("Telegram would refuse %q: %v", m.HTML, err)
 		}
 	})
 }
