@@ -3,6 +3,9 @@ package agent_test
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/herald-relay/herald/agent"
@@ -68,6 +71,57 @@ func BenchmarkPrompt(b *testing.B) {
 // the least any JSON handling costs.
 func BenchmarkReferenceUnmarshal(b *testing.B) {
 	evs := corpusEvents(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		var v any
+		if err := json.Unmarshal(evs[i%len(evs)].Body, &v); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// catalogueEvents loads every payload of the catalogue's test data.
+func catalogueEvents(b *testing.B, jsonOnly bool) []agent.Event {
+	b.Helper()
+	dirs, err := os.ReadDir(sendersDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var evs []agent.Event
+	for _, d := range dirs {
+		for f := range readSenderIndex(b, d.Name()) {
+			if jsonOnly && !strings.HasSuffix(f, ".json") {
+				continue
+			}
+			evs = append(evs, senderPayload(b, d.Name(), f))
+		}
+	}
+	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
+	if len(evs) == 0 {
+		b.Fatal("no catalogue payloads")
+	}
+	return evs
+}
+
+// BenchmarkFormatCatalogue is the formatter's time per event over the
+// catalogue's payloads: detection against every entry, then the entry's
+// templates, typed facts and rules.
+func BenchmarkFormatCatalogue(b *testing.B) {
+	evs := catalogueEvents(b, false)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		agent.Format(evs[i%len(evs)], "ru", bundle)
+		i++
+	}
+}
+
+// BenchmarkReferenceUnmarshalCatalogue is encoding/json decoding the same
+// bodies (the JSON ones) into map[string]any, beside the figure above.
+func BenchmarkReferenceUnmarshalCatalogue(b *testing.B) {
+	evs := catalogueEvents(b, true)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -76,7 +78,9 @@ type variant struct {
 	link       []*tmpl
 	thread     []*tmpl
 	importance Importance
+	impSet     bool // the entry (or case) wrote importance
 	rules      []rule
+	generic    bool // the generic formatter writes what the variant leaves out
 }
 
 // texts are templates per language, tried in order.
@@ -104,8 +108,10 @@ type factSpec struct {
 	currency *tmpl
 	minor    bool
 	unit     string
-	path     []string
+	until    *tmpl // a duration's end time: the duration runs from value to it
+	path     bodyPath
 	item     *tmpl
+	where    []cond // a list's (a count's) items are those where all hold
 	when     []cond
 }
 
@@ -248,6 +254,7 @@ type (
 		Thread     *strList   `toml:"thread"`
 		Importance *string    `toml:"importance"`
 		Rules      *[]rawRule `toml:"rule"`
+		Generic    *bool      `toml:"generic"`
 	}
 	rawCase struct {
 		When map[string]string `toml:"when"`
@@ -260,8 +267,10 @@ type (
 		Currency string            `toml:"currency"`
 		Minor    *bool             `toml:"minor"`
 		Unit     string            `toml:"unit"`
+		Until    string            `toml:"until"`
 		Path     string            `toml:"path"`
 		Item     string            `toml:"item"`
+		Where    map[string]string `toml:"where"`
 		When     map[string]string `toml:"when"`
 	}
 	rawRule struct {
@@ -469,7 +478,10 @@ func compileVariant(base variant, raw rawVariant) (variant, error) {
 		if !ok {
 			errs = append(errs, fmt.Errorf("importance %q (low, normal, high)", *raw.Importance))
 		}
-		v.importance = imp
+		v.importance, v.impSet = imp, true
+	}
+	if raw.Generic != nil {
+		v.generic = *raw.Generic
 	}
 	if raw.Facts != nil {
 		v.facts = nil
@@ -551,8 +563,19 @@ func compileFact(rf rawFact) (factSpec, error) {
 	if rf.Unit != "" && fs.typ != "duration" {
 		return fs, errors.New("unit is for durations only")
 	}
+	if rf.Until != "" && fs.typ != "duration" {
+		return fs, errors.New("until is for durations only")
+	}
 	if (rf.Path != "" || rf.Item != "") && fs.typ != "list" && fs.typ != "count" {
 		return fs, errors.New("path and item are for lists and counts only")
+	}
+	if len(rf.Where) > 0 {
+		if rf.Path == "" {
+			return fs, errors.New("where is for lists and counts of a path only")
+		}
+		if fs.where, err = whenConds(rf.Where); err != nil {
+			return fs, fmt.Errorf("where: %w", err)
+		}
 	}
 	switch fs.typ {
 	case "list":
@@ -590,6 +613,14 @@ func compileFact(rf rawFact) (factSpec, error) {
 		if _, ok := parseDuration("1", rf.Unit); !ok {
 			return fs, fmt.Errorf("unit %q (s, ms, us, ns, min, h)", rf.Unit)
 		}
+		if rf.Until != "" {
+			if rf.Unit != "" {
+				return fs, errors.New("a duration between two times (until) has no unit")
+			}
+			if fs.until, err = parseTemplate(rf.Until); err != nil {
+				return fs, fmt.Errorf("until: %w", err)
+			}
+		}
 	}
 	if fs.value, err = templates(rf.Value); err != nil {
 		return fs, fmt.Errorf("value: %w", err)
@@ -622,21 +653,28 @@ func compileRule(rr rawRule) (rule, error) {
 // cond is one condition of a detect block, a when table or a rule.
 type cond struct {
 	header      string   // canonical header name; "" for a body path
-	path        []string // body path
+	path        bodyPath // body path
 	contentType bool     // compares the media type of Content-Type
 	op          byte     // '*' present and non-empty, '!' absent or empty, '=' equal, '~' matches
+	not         bool     // '=' and '~': present and NOT equal (matching)
 	val         string
 	re          *regexp.Regexp
 }
 
-// parseCond reads a condition's value: "*", "!", "~regexp", or an exact
-// value ("=…" for one that starts with one of those).
+// parseCond reads a condition's value: "*", "!", "~regexp", "!~regexp"
+// (present and not matching), "!=value" (present and not equal), or an
+// exact value ("=…" for one that starts with one of those).
 func parseCond(c cond, v string) (cond, error) {
 	switch {
 	case v == "*":
 		c.op = '*'
 	case v == "!":
 		c.op = '!'
+	case strings.HasPrefix(v, "!~"), strings.HasPrefix(v, "!="):
+		// Present, and not matching (not equal).
+		c, err := parseCond(c, v[1:])
+		c.not = true
+		return c, err
 	case strings.HasPrefix(v, "~"):
 		re, err := regexp.Compile(v[1:])
 		if err != nil {
@@ -706,7 +744,7 @@ func whenConds(m map[string]string) ([]cond, error) {
 				return nil, fmt.Errorf("bad header name %q", name)
 			}
 			c.header = http.CanonicalHeaderKey(name)
-		} else {
+		} else if k != "." { // "." is the value itself (a list's item)
 			path, err := parsePath(k)
 			if err != nil {
 				return nil, err
@@ -745,15 +783,37 @@ func (c cond) holds(x *scope) bool {
 	case c.header != "":
 		s = strings.TrimSpace(x.ev.header(c.header))
 		present = s != ""
+	case c.path.wild(): // any value the path reaches
+		if c.op == '!' { // none of them is present
+			return !c.path.reach(x.root, func(_ string, n *node) bool { return n.empty() })
+		}
+		return c.path.reach(x.root, func(_ string, n *node) bool { return !c.test(n) })
 	default:
-		n := x.root.get(c.path...)
-		if n != nil && !n.empty() {
-			present = true
-			if n.scalar() {
-				s = strings.TrimSpace(n.s)
-			}
+		return c.test(x.root.get(c.path.keys...))
+	}
+	return c.compare(s, present)
+}
+
+// test is the condition on one body value. JSON's null compares as the
+// text "null" (it is still absent for "*" and "!"), as true and false
+// compare as "true" and "false".
+func (c cond) test(n *node) bool {
+	var s string
+	present := false
+	if n != nil && n.kind == kindNull && (c.op == '=' || c.op == '~') {
+		return c.compare("null", true)
+	}
+	if n != nil && !n.empty() {
+		present = true
+		if n.scalar() {
+			s = strings.TrimSpace(n.s)
 		}
 	}
+	return c.compare(s, present)
+}
+
+// compare is the condition on a value's text.
+func (c cond) compare(s string, present bool) bool {
 	switch c.op {
 	case '*':
 		return present
@@ -761,11 +821,11 @@ func (c cond) holds(x *scope) bool {
 		return !present
 	case '=':
 		if c.contentType {
-			return present && strings.EqualFold(s, c.val)
+			return present && strings.EqualFold(s, c.val) != c.not
 		}
-		return present && s == c.val
+		return present && (s == c.val) != c.not
 	case '~':
-		return present && c.re.MatchString(s)
+		return present && c.re.MatchString(s) != c.not
 	}
 	return false
 }
@@ -827,32 +887,89 @@ func (e *entry) sender(x *scope) sender {
 			break
 		}
 	}
-	return sender{source: e.name, event: first(v.event, x), format: func(f *formatter) Notification {
+	if v.generic {
+		return v.overGeneric(e.name, x)
+	}
+	return sender{source: e.name, event: maskText(first(v.event, x)), format: func(f *formatter) Notification {
 		fx := *x
 		fx.l, fx.f = f.l, f
 		return v.format(&fx)
 	}}
 }
 
+// overGeneric is the sender of a variant with generic = true: the sender
+// is named (the entry's name), and the generic formatter writes the
+// message, as it would for a sender Herald does not know (n8n posts
+// whatever its workflow's author wrote). What the variant writes and can
+// fill wins: its event, title, summary, link and thread; its facts come
+// first, the generic ones after them; a rule that holds (or an importance
+// the variant writes) sets the importance.
+func (v *variant) overGeneric(name string, x *scope) sender {
+	p := payload{ev: x.ev}
+	if x.f != nil {
+		p = x.f.p
+	}
+	g := genericSender(p)
+	event := first(v.event, x)
+	if event == "" {
+		event = g.event
+	}
+	return sender{source: name, event: maskText(event), format: func(f *formatter) Notification {
+		fx := *x
+		fx.l, fx.f = f.l, f
+		own := v.format(&fx)
+		n := g.format(f)
+		n.Title = cmp.Or(own.Title, n.Title)
+		n.Summary = cmp.Or(own.Summary, n.Summary)
+		n.Link = cmp.Or(own.Link, n.Link)
+		n.Thread = cmp.Or(own.Thread, n.Thread)
+		if v.impSet || v.holding(&fx) != nil {
+			n.Importance, n.Action = own.Importance, cmp.Or(own.Action, n.Action)
+		}
+		facts := own.Facts
+		for _, fc := range n.Facts {
+			if len(facts) >= maxFacts && fc.Label != "" {
+				continue // the generic "…and N more fields" line stays
+			}
+			dup := false
+			for _, o := range own.Facts {
+				dup = dup || o.Value == fc.Value
+			}
+			if !dup {
+				facts = append(facts, fc)
+			}
+		}
+		n.Facts = facts
+		return n
+	}}
+}
+
+// holding is the first rule of the variant that holds, nil when none does.
+func (v *variant) holding(x *scope) *rule {
+	for i := range v.rules {
+		if allHold(v.rules[i].when, x) {
+			return &v.rules[i]
+		}
+	}
+	return nil
+}
+
 // format writes the notification of a variant.
 func (v *variant) format(x *scope) Notification {
 	lang := x.l.Lang()
 	n := Notification{
-		Title:      first(v.title.of(lang), x),
-		Summary:    first(v.summary.of(lang), x),
-		Link:       firstPage(v.link, x),
-		Thread:     first(v.thread, x),
+		Title:      maskText(first(v.title.of(lang), x)),
+		Summary:    maskText(first(v.summary.of(lang), x)),
+		Link:       firstPage(v.link, x), // isWebURL refuses a link with a credential in it
+		Thread:     maskText(first(v.thread, x)),
 		Importance: v.importance,
 	}
 	if n.Importance == "" {
 		n.Importance = ImportanceNormal
 	}
-	for _, r := range v.rules {
-		if allHold(r.when, x) {
-			n.Importance = r.importance
-			n.Action = first(r.action.of(lang), x)
-			break
-		}
+	if r := v.holding(x); r != nil {
+		n.Importance = r.importance
+		n.Action = maskText(first(r.action.of(lang), x))
 	}
 	for _, fs := range v.facts {
 		if len(n.Facts) == maxFacts {
@@ -861,7 +978,7 @@ func (v *variant) format(x *scope) Notification {
 		if !allHold(fs.when, x) {
 			continue
 		}
-		if val := fs.render(x); val != "" {
+		if val := maskText(fs.render(x)); val != "" {
 			n.Facts = append(n.Facts, Fact{Label: fs.label.text(x), Value: val})
 		}
 	}
@@ -888,8 +1005,16 @@ func (fs *factSpec) render(x *scope) string {
 	case "list":
 		return fs.list(x)
 	case "count":
-		if fs.path != nil {
-			n := x.root.get(fs.path...)
+		switch {
+		case fs.path.wild() || fs.where != nil:
+			c := 0
+			fs.eachItem(x, func(*node) bool { c++; return true })
+			if c == 0 {
+				return ""
+			}
+			return itoa(int64(c))
+		case fs.path.keys != nil:
+			n := x.root.get(fs.path.keys...)
 			if n == nil || (n.kind != kindArray && n.kind != kindObject) {
 				return ""
 			}
@@ -906,12 +1031,26 @@ func (fs *factSpec) render(x *scope) string {
 		if m, ok := formatAmount(s, cur, fs.minor, lang); ok {
 			return m
 		}
+		if neg, whole, frac, ok := parseDecimal(s); ok && fs.minor && strings.Trim(frac, "0") == "" {
+			// Minor units of a currency the engine does not know (or none
+			// given): cents, never the raw count shown as if it were major.
+			c := currencyStub(cur)
+			whole, frac = shiftPoint(whole, c.exp)
+			return strings.TrimSpace(writeMoney(neg, whole, frac, c, lang))
+		}
 		return joinNonEmpty(" ", s, cur)
 	case "time":
 		if t, ok := formatTime(s, lang); ok {
 			return t
 		}
 	case "duration":
+		if fs.until != nil {
+			end, _ := fs.until.eval(x)
+			if d, ok := between(s, end); ok {
+				return formatDuration(d, lang)
+			}
+			return "" // not two times, or the end before the start: nothing to say
+		}
 		if d, ok := parseDuration(s, fs.unit); ok {
 			return formatDuration(d, lang)
 		}
@@ -926,27 +1065,70 @@ func (fs *factSpec) render(x *scope) string {
 	return s
 }
 
-// list is the items of a list fact: up to maxListItems, then "…and N more".
-func (fs *factSpec) list(x *scope) string {
-	n := x.root.get(fs.path...)
-	if n == nil || n.kind != kindArray {
-		return ""
+// between is the time from start to end, two timestamps parseTime reads
+// that both give a zone or both do not; ok is false when the end comes
+// first.
+func between(start, end string) (time.Duration, bool) {
+	a, ok1 := parseTime(start)
+	b, ok2 := parseTime(end)
+	if !ok1 || !ok2 || a.zone != b.zone || a.noTime != b.noTime {
+		return 0, false
 	}
+	d := b.t.Sub(a.t)
+	return d, d >= 0
+}
+
+// list is the items of a list fact: up to maxListItems, then "…and N
+// more" for the items after them (not formatted: a hostile array of a
+// million items costs no more than three, and its where conditions).
+func (fs *factSpec) list(x *scope) string {
 	var items []string
-	total := 0
-	for _, it := range n.vals {
-		s, ok := fs.item.eval(x.at(it))
-		if !ok || s == "" {
-			continue
+	more := 0
+	fs.eachItem(x, func(it *node) bool {
+		if len(items) == maxListItems {
+			more++
+			return true
 		}
-		total++
-		if len(items) < maxListItems {
+		if s, ok := fs.item.eval(x.at(it)); ok && s != "" {
 			items = append(items, clamp(oneLine(s), maxFactValue/maxListItems))
 		}
-	}
+		return true
+	})
 	out := strings.Join(items, "; ")
-	if more := total - len(items); more > 0 {
+	if more > 0 && len(items) > 0 {
 		out += "; " + x.l.N("catalogue.more", more, nil)
 	}
 	return out
+}
+
+// eachItem calls fn with every item of a list's (or a count's) path until
+// fn returns false: the elements of the array the path names, or, for a
+// path with "*", every value it reaches (an array it reaches gives its
+// elements); with where, only the items where all its conditions hold.
+func (fs *factSpec) eachItem(x *scope, fn func(*node) bool) {
+	if fs.where != nil {
+		all, ix := fn, *x // one scope for every item: no allocation per item
+		fn = func(it *node) bool {
+			ix.root = it
+			return !allHold(fs.where, &ix) || all(it)
+		}
+	}
+	each := func(n *node) bool {
+		if n.kind != kindArray {
+			return fn(n)
+		}
+		for _, it := range n.vals {
+			if !fn(it) {
+				return false
+			}
+		}
+		return true
+	}
+	if !fs.path.wild() {
+		if n := x.root.get(fs.path.keys...); n != nil && n.kind == kindArray {
+			each(n)
+		}
+		return
+	}
+	fs.path.reach(x.root, func(_ string, n *node) bool { return n.empty() || each(n) })
 }

@@ -285,7 +285,7 @@ func TestTemplate_Eval(t *testing.T) {
 		{"en", "{n}", "0", true},
 		{"en", "{{literal}} {n}", "{literal} 0", true},
 		{"en", "{api_token}", Masked, true},
-		{"en", "{note}", "password=" + Masked + " here", true},
+		{"en", "{note}", "password=hunter22 here", true}, // masked in the texts made: TestCatalogue_Format
 		{"en", "to {empty}", "", false},
 		{"en", "{null}", "", false},
 		{"en", "{missing.path}", "", false},
@@ -391,6 +391,7 @@ title.en = ["Order {order.id} paid", "Order paid"]
 title.ru = ["Заказ {order.id} оплачен", "Заказ оплачен"]
 link = ["{links.api}", "{links.ack}", "{links.page}"]
 thread = "order-{order.id}"
+summary = "{order.note}"
 [[detect]]
 body = { event = "~^order\\." }
 [[fact]]
@@ -398,6 +399,12 @@ label = "amount"
 type = "money"
 value = "{order.sum}"
 currency = "{order.cur}"
+minor = true
+[[fact]]
+label = "fee"
+type = "money"
+value = "{order.fee}"
+currency = "{order.fee_cur}"
 minor = true
 [[fact]]
 label = "product"
@@ -486,8 +493,8 @@ label = "value"
 value = "{many}"
 `,
 	})
-	order := `{"event":"order.paid","order":{"id":"A-7","sum":123456,"cur":"643","status":"failed","test":"1","coupon":"SALE10",
-		"wait_ms":1500,"at":"2024-03-05T17:07:00+03:00","reason":"too late",
+	order := `{"event":"order.paid","order":{"id":"A-7","sum":123456,"cur":"643","fee":250,"status":"failed","test":"1","coupon":"SALE10",
+		"wait_ms":1500,"note":"Leave at the door, password=hunter22","at":"2024-03-05T17:07:00+03:00","reason":"too late",
 		"items":[{"name":"Tea","qty":2},{"name":"Cup","qty":1},{"name":"Pot","qty":1},{"name":"Spoon","qty":4},{"name":"Tray","qty":1}]},
 		"links":{"api":"https://api.shop.example/v1/orders/A-7","ack":"https://shop.example/orders/A-7/ack","page":"https://shop.example/orders/A-7"}}`
 	refund := strings.Replace(order, `"event":"order.paid"`, `"event":"order.refunded"`, 1)
@@ -497,23 +504,26 @@ value = "{many}"
 	}{
 		{"Paid", "en", "application/json", order, Notification{
 			Source: "SHOP", Event: "order.paid", Title: "Order A-7 paid", Importance: ImportanceHigh,
-			Action: "Call the customer about order A-7", Link: "https://shop.example/orders/A-7", Thread: "order-A-7",
+			Summary: "Leave at the door, password=" + Masked,
+			Action:  "Call the customer about order A-7", Link: "https://shop.example/orders/A-7", Thread: "order-A-7",
 			Facts: []Fact{
-				{"Amount", "1,234.56 ₽"}, {"Product", "Tea × 2; Cup × 1; Pot × 1; …and 2 more"}, {"Count", "5"},
+				{"Amount", "1,234.56 ₽"}, {"Fee", "2.50"}, {"Product", "Tea × 2; Cup × 1; Pot × 1; …and 2 more"}, {"Count", "5"},
 				{"Duration", "1.5 s"}, {"Created", "2024-03-05 17:07 +03:00"}, {"Test mode", "yes"}, {"Coupon", "SALE10"},
 			},
 		}},
 		{"PaidRU", "ru", "application/json", order, Notification{
 			Source: "SHOP", Event: "order.paid", Title: "Заказ A-7 оплачен", Importance: ImportanceHigh,
-			Action: "Позвоните клиенту по заказу A-7", Link: "https://shop.example/orders/A-7", Thread: "order-A-7",
+			Summary: "Leave at the door, password=" + Masked,
+			Action:  "Позвоните клиенту по заказу A-7", Link: "https://shop.example/orders/A-7", Thread: "order-A-7",
 			Facts: []Fact{
-				{"Сумма", "1\u00a0234.56 ₽"}, {"Товар", "Tea × 2; Cup × 1; Pot × 1; …и ещё 2"}, {"Количество", "5"},
+				{"Сумма", "1\u00a0234.56 ₽"}, {"Комиссия", "2.50"}, {"Товар", "Tea × 2; Cup × 1; Pot × 1; …и ещё 2"}, {"Количество", "5"},
 				{"Длительность", "1.5 с"}, {"Создано", "05.03.2024 17:07 +03:00"}, {"Тестовый режим", "да"}, {"Купон", "SALE10"},
 			},
 		}},
 		{"CaseReplacesFactsAndRules", "en", "application/json", refund, Notification{
 			Source: "SHOP", Event: "order.refunded", Title: "Refund", Importance: ImportanceLow,
-			Link: "https://shop.example/orders/A-7", Thread: "order-A-7", Facts: []Fact{{"Reason", "too late"}},
+			Summary: "Leave at the door, password=" + Masked,
+			Link:    "https://shop.example/orders/A-7", Thread: "order-A-7", Facts: []Fact{{"Reason", "too late"}},
 		}},
 		{"FormBody", "en", "application/x-www-form-urlencoded",
 			"event=ONCRMDEALADD&data%5BFIELDS%5D%5BID%5D=42&data%5BFIELDS%5D%5BTITLE%5D=New+deal&auth%5Bdomain%5D=b24.example.com&auth%5Bapplication_token%5D=s3cr3tvalue",

@@ -10,7 +10,8 @@ import (
 // serves both: PHP-style keys nest ("leads[add][0][name]" is leads → add →
 // 0 → name, "tags[]" appends), Bitrix24's "data[FIELDS][ID]" is data →
 // FIELDS → ID, and a table whose keys are 0, 1, … n-1 becomes an array.
-// Values are strings, as a form has no types.
+// Values are strings, as a form has no types, except that a field holding a
+// JSON object or array is that JSON.
 
 // maxFormDepth bounds how deep one key may nest.
 const maxFormDepth = 32
@@ -42,7 +43,27 @@ func formTree(fields []formField) *node {
 		}
 	}
 	arrays(root)
+	jsonFields(root)
 	return root
+}
+
+// jsonFields reads every field of a form tree whose value is a JSON object
+// or array as that JSON (CloudPayments' Data, Mailgun's message-headers),
+// after the form's own tables became arrays, so that a JSON object keyed
+// "0", "1" stays an object. The JSON's own strings are left as they are.
+func jsonFields(n *node) {
+	for _, v := range n.vals {
+		switch v.kind {
+		case kindObject, kindArray:
+			jsonFields(v)
+		case kindString:
+			if s := strings.TrimSpace(v.s); len(s) >= 2 && (s[0] == '{' || s[0] == '[') {
+				if j, err := parseJSON([]byte(s)); err == nil {
+					*v = *j
+				}
+			}
+		}
+	}
 }
 
 // formPath splits "a[b][0][c]" into a, b, 0, c. A key that is not

@@ -60,7 +60,7 @@ func (p payload) tree() *node {
 
 // decode reads the body as body.Classify decides, the way ingest did: JSON,
 // a form (its single payload= field holding JSON, as GitHub sends, read as
-// that JSON), binary, or text.
+// that JSON), binary, or text; a UTF-8 byte order mark before it skipped.
 func decode(ev Event) payload {
 	p := payload{ev: ev}
 	c := body.ClassifyWith(ev.ContentType, ev.Body, p.validJSON)
@@ -69,7 +69,7 @@ func decode(ev Event) payload {
 	case body.JSON:
 		return p
 	case body.Form:
-		fields := parseForm(string(bytes.TrimSpace(ev.Body)))
+		fields := parseForm(string(bytes.TrimSpace(body.TrimBOM(ev.Body))))
 		if len(fields) == 1 && fields[0].key == "payload" {
 			if body.ClassifyWith("", []byte(fields[0].value), p.validJSON).Kind == body.JSON {
 				p.kind = body.JSON

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -33,14 +34,55 @@ type tpart struct {
 // placeholder is one {…} of a template.
 type placeholder struct {
 	header  string   // canonical header name; "" for a body path
-	path    []string // body path; empty for the value itself
+	path    bodyPath // body path; no step for the value itself
 	filters []string
+	re      *regexp.Regexp // the regexp of a last |re: filter
+	secret  bool           // the header or the path's last key names a credential
 }
 
 // templateFilters are the filters a placeholder may use.
 var templateFilters = map[string]bool{
 	"branch": true, "short": true, "line": true, "count": true, "len": true, "upper": true,
 	"lower": true, "human": true, "time": true, "duration": true, "host": true, "status": true,
+}
+
+// catalogueStatus are the status words {value|status} translates beyond
+// the built-in senders' (statusWords), by their spellings folded to lower
+// case with "_" for spaces and dashes ("Not Responding", "partiallySucceeded",
+// "past-due"); locales/catalogue.*.toml has each key as
+// catalogue.status.<key>.
+var catalogueStatus = map[string]string{
+	"stopped": "stopped", "aborted": "aborted", "unstable": "unstable", "not_built": "not_built",
+	"ready": "ready", "declined": "declined", "active": "active",
+	"partially_succeeded": "partially_succeeded", "partiallysucceeded": "partially_succeeded",
+	"paid": "paid", "refunded": "refunded", "partially_refunded": "partially_refunded",
+	"partiallyrefunded": "partially_refunded", "authorized": "authorized", "authorised": "authorized",
+	"captured": "captured", "approved": "approved", "processing": "processing", "on_hold": "on_hold",
+	"onhold": "on_hold", "expired": "expired", "voided": "voided", "disputed": "disputed",
+	"chargeback": "chargeback", "charged_back": "chargeback", "past_due": "past_due",
+	"pastdue": "past_due", "trialing": "trialing", "trial": "trialing", "down": "down", "up": "up",
+	"firing": "firing", "resolved": "resolved", "acknowledged": "acknowledged",
+	"acked": "acknowledged", "triggered": "triggered", "alerting": "alerting", "silenced": "silenced",
+	"investigating": "investigating", "identified": "identified", "monitoring": "monitoring",
+	"postmortem": "postmortem", "operational": "operational",
+	"degraded_performance": "degraded_performance", "partial_outage": "partial_outage",
+	"major_outage": "major_outage", "under_maintenance": "under_maintenance", "none": "none",
+	"minor": "minor", "major": "major", "critical": "critical", "available": "available",
+	"not_responding": "not_responding", "reporting_error": "reporting_error", "ignored": "ignored",
+	"accepted": "accepted", "rejected": "rejected", "awaiting_host": "awaiting_host",
+}
+
+// statusKey folds a status word as catalogueStatus spells it.
+func statusKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == ' ' || r == '-':
+			return '_'
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return r
+	}, strings.TrimSpace(s))
 }
 
 // maxTemplate bounds a template's source, so that the catalogue stays data
@@ -64,7 +106,7 @@ func parseTemplate(s string) (*tmpl, error) {
 		case c == '}':
 			return nil, fmt.Errorf("template %q: unmatched }", s)
 		case c == '{':
-			end := strings.IndexByte(s[i:], '}')
+			end := placeholderEnd(s[i:])
 			if end < 0 {
 				return nil, fmt.Errorf("template %q: unclosed {", s)
 			}
@@ -88,11 +130,76 @@ func parseTemplate(s string) (*tmpl, error) {
 	return t, nil
 }
 
+// placeholderEnd is the index of the "}" that closes the placeholder s
+// starts with, -1 when none does. A quoted step ["…"] may hold braces and
+// bars; the regexp of a last |re: filter may hold bars and balanced braces
+// ("{2}"), and a brace escaped with a backslash.
+func placeholderEnd(s string) int {
+	depth, inRe := 0, false
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case inRe && c == '\\':
+			i++
+		case inRe && c == '{':
+			depth++
+		case c == '}' && depth > 0:
+			depth--
+		case c == '}':
+			return i
+		case inRe:
+		case strings.HasPrefix(s[i:], "|re:"):
+			inRe = true
+			i += 3
+		case strings.HasPrefix(s[i:], `["`):
+			end := strings.Index(s[i+2:], `"]`)
+			if end < 0 {
+				return -1
+			}
+			i += end + 3
+		}
+	}
+	return -1
+}
+
+// splitFilters splits a placeholder at the bars outside quoted steps; a
+// re: filter is the last, its regexp the rest of the placeholder.
+func splitFilters(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '|':
+			out = append(out, s[start:i])
+			start = i + 1
+			if strings.HasPrefix(s[start:], "re:") {
+				return append(out, s[start:])
+			}
+		case strings.HasPrefix(s[i:], `["`):
+			if end := strings.Index(s[i+2:], `"]`); end >= 0 {
+				i += end + 3
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
 func parsePlaceholder(s string) (*placeholder, error) {
-	fields := strings.Split(s, "|")
+	fields := splitFilters(s)
 	ref := strings.TrimSpace(fields[0])
 	ph := &placeholder{}
 	for _, f := range fields[1:] {
+		if expr, ok := strings.CutPrefix(f, "re:"); ok {
+			if expr == "" {
+				return nil, fmt.Errorf("an empty regexp in {%s}", s)
+			}
+			re, err := regexp.Compile(expr)
+			if err != nil {
+				return nil, fmt.Errorf("bad regexp in {%s}: %w", s, err)
+			}
+			ph.re = re
+			ph.filters = append(ph.filters, "re")
+			break
+		}
 		f = strings.TrimSpace(f)
 		if !templateFilters[f] {
 			return nil, fmt.Errorf("unknown filter %q in {%s}", f, s)
@@ -111,6 +218,7 @@ func parsePlaceholder(s string) (*placeholder, error) {
 			return nil, fmt.Errorf("bad header name in {%s}", s)
 		}
 		ph.header = http.CanonicalHeaderKey(name)
+		ph.secret = sensitiveKey(name)
 		if len(ph.filters) > 0 && (ph.filters[0] == "count" || ph.filters[0] == "len") {
 			return nil, fmt.Errorf("a header has no items to count in {%s}", s)
 		}
@@ -121,22 +229,9 @@ func parsePlaceholder(s string) (*placeholder, error) {
 			return nil, fmt.Errorf("{%s}: %w", s, err)
 		}
 		ph.path = path
+		ph.secret = sensitiveKey(path.last())
 	}
 	return ph, nil
-}
-
-// parsePath splits a dotted body path, refusing empty steps.
-func parsePath(s string) ([]string, error) {
-	if s == "" || strings.ContainsAny(s, " \t\n{}") {
-		return nil, fmt.Errorf("bad path %q", s)
-	}
-	path := strings.Split(s, ".")
-	for _, p := range path {
-		if p == "" {
-			return nil, fmt.Errorf("empty step in path %q", s)
-		}
-	}
-	return path, nil
 }
 
 // validHeaderName reports an HTTP token: letters, digits and -_.
@@ -215,21 +310,22 @@ const maxJoined = 10
 
 // value is a placeholder's text: the header, or the body value at its path
 // (a scalar as written, an array of scalars joined with ", "), filtered. A
-// credential's key gives Masked, and credential-shaped text is masked.
+// credential's key gives Masked; credential-shaped text is masked in the
+// texts the templates make (see variant.format), once per text.
 func (x *scope) value(ph *placeholder) string {
 	var s string
 	if ph.header != "" {
-		if sensitiveKey(ph.header) {
+		s = strings.TrimSpace(x.ev.header(ph.header))
+		if ph.secret && s != "" {
 			return Masked
 		}
-		s = strings.TrimSpace(x.ev.header(ph.header))
 	} else {
-		n := x.root.get(ph.path...)
+		key, n := ph.path.at(x.root)
 		if n == nil || n.kind == kindNull {
 			return ""
 		}
-		if len(ph.path) > 0 && sensitiveKey(ph.path[len(ph.path)-1]) && !n.empty() {
-			return Masked
+		if (ph.secret || ph.path.last() == "" && key != "" && sensitiveKey(key)) && !n.empty() {
+			return Masked // a path ending in "*" reaches keys it does not name
 		}
 		if len(ph.filters) > 0 && (ph.filters[0] == "count" || ph.filters[0] == "len") {
 			return x.count(n, ph)
@@ -240,9 +336,28 @@ func (x *scope) value(ph *placeholder) string {
 		if s == "" {
 			break
 		}
+		if f == "re" { // masked first: a group must not cut a credential out of its context
+			s = capture(ph.re, maskText(s))
+			continue
+		}
 		s = x.filter(f, s)
 	}
-	return maskText(s)
+	return s
+}
+
+// capture is what |re: keeps of s: the regexp's first group, or the whole
+// match when it has none; "" when it does not match.
+func capture(re *regexp.Regexp, s string) string {
+	m := re.FindStringSubmatchIndex(s)
+	switch {
+	case m == nil:
+		return ""
+	case len(m) >= 4 && m[2] >= 0:
+		return strings.TrimSpace(s[m[2]:m[3]])
+	case len(m) >= 4:
+		return "" // the group did not take part in the match
+	}
+	return strings.TrimSpace(s[m[0]:m[1]])
 }
 
 // nodeText is a value as text: a scalar as written, an array of scalars
@@ -288,8 +403,8 @@ func (x *scope) count(n *node, ph *placeholder) string {
 		return strconv.Itoa(c)
 	}
 	noun := "items"
-	if len(ph.path) > 0 && countNouns[strings.ToLower(ph.path[len(ph.path)-1])] {
-		noun = strings.ToLower(ph.path[len(ph.path)-1])
+	if last := strings.ToLower(ph.path.last()); countNouns[last] {
+		noun = last
 	}
 	return x.l.N("catalogue.count."+noun, c, nil)
 }
@@ -324,6 +439,9 @@ func (x *scope) filter(name, s string) string {
 			return u.Hostname()
 		}
 	case "status":
+		if k, ok := catalogueStatus[statusKey(s)]; ok {
+			return x.l.T("catalogue.status."+k, nil)
+		}
 		return x.f.status(s)
 	}
 	return s

@@ -330,6 +330,12 @@ var localLayouts = []string{
 	"2006-01-02 15:04",
 	"02.01.2006 15:04:05", // Russian systems: 05.03.2024 14:07:00
 	"02.01.2006 15:04",
+	// US style, read only with AM or PM, which says the month comes first
+	// (.NET's en-US: AppVeyor's "9/9/2018 7:06 PM").
+	"1/2/2006 3:04 PM",
+	"1/2/2006 3:04:05 PM",
+	"2006-01-02 3:04 PM",
+	"2006-01-02 3:04:05 PM",
 }
 
 // when is a parsed time and how much of it the sender wrote.
@@ -343,7 +349,7 @@ type when struct {
 // or nanoseconds between 2000 and 2100 (a number, maybe with a fraction, or
 // a string of one), ISO 8601 / RFC 3339 with any fraction of a second and
 // zone ("Z", "+03:00", "+0300", or none), the same with a space for "T",
-// RFC 1123 as mail carries it, or a date alone.
+// RFC 1123 as mail carries it, US "9/9/2018 7:06 PM", or a date alone.
 func parseTime(s string) (when, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > 64 {
@@ -356,6 +362,9 @@ func parseTime(s string) (when, bool) {
 		if t, err := time.Parse(layout, s); err == nil {
 			return when{t: t, zone: true}, true
 		}
+	}
+	if n := len(s); n > 3 && (s[n-2] == 'a' || s[n-2] == 'p') && s[n-1] == 'm' {
+		s = s[:n-2] + strings.ToUpper(s[n-2:]) // "7:06 pm"
 	}
 	for _, layout := range localLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
@@ -448,8 +457,8 @@ func formatDuration(d time.Duration, lang string) string {
 		return strconv.FormatInt(d.Milliseconds(), 10) + " " + u[4]
 	case d < 10*time.Second && d%time.Second != 0:
 		return strconv.FormatFloat(math.Round(d.Seconds()*10)/10, 'f', -1, 64) + " " + u[3]
-	case d < time.Minute:
-		return strconv.FormatInt(int64(d/time.Second), 10) + " " + u[3]
+	case d < time.Minute-time.Second/2:
+		return strconv.FormatInt(int64(d.Round(time.Second)/time.Second), 10) + " " + u[3]
 	}
 	sec := int64(d.Round(time.Second) / time.Second)
 	parts := []struct {
@@ -547,20 +556,32 @@ func parseISODuration(s string) (time.Duration, bool) {
 	return time.Duration(total * 1e9), true
 }
 
-// parseClock reads "hh:mm:ss" or "mm:ss", with an optional fraction.
+// parseClock reads "hh:mm:ss" or "mm:ss", with an optional fraction, and
+// .NET's TimeSpan "d.hh:mm:ss.fffffff" ("1.02:03:04.5").
 func parseClock(s string) (time.Duration, bool) {
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 || len(parts) > 3 {
 		return 0, false
 	}
 	var total float64
+	days := false
+	if d, h, ok := strings.Cut(parts[0], "."); ok && len(parts) == 3 {
+		days = true
+		dn, err1 := strconv.Atoi(d)
+		hn, err2 := strconv.Atoi(h)
+		if !isDigits(d) || !isDigits(h) || len(d) > 6 || err1 != nil || err2 != nil || hn >= 24 {
+			return 0, false
+		}
+		total = float64(dn*24 + hn)
+		parts = parts[1:]
+	}
 	for i, p := range parts {
 		digits := p
 		if i == len(parts)-1 {
 			digits = strings.Replace(p, ".", "", 1)
 		}
 		v, err := strconv.ParseFloat(p, 64)
-		if !isDigits(digits) || len(p) > 12 || err != nil || i > 0 && v >= 60 {
+		if !isDigits(digits) || len(p) > 12 || err != nil || (i > 0 || days) && v >= 60 {
 			return 0, false
 		}
 		total = total*60 + v
@@ -569,10 +590,12 @@ func parseClock(s string) (time.Duration, bool) {
 }
 
 // isPageURL reports a link a person opens in a browser: an http(s) URL
-// isWebURL accepts that is not an API endpoint (an "api." or "api-…" host, an
-// /api, /rest or /graphql path, a /v1/-style REST version, a .json or .xml
-// document), not an action that acts when opened (acknowledge, approve,
-// reject, unsubscribe, …) and not a git remote (".git").
+// isWebURL accepts that is not an API endpoint (an "api." or "api-…" host;
+// a path that starts /api, /rest, /v1-style or ends /graphql; Jenkins'
+// …/api/json; Azure DevOps' …/_apis/…; a .json or .xml document), not an action that acts when
+// opened (…/acknowledge, …/approve, …/unsubscribe/…, a last step such as
+// /cancel or /resolve, ?action=approve) and not a git remote (".git"). A
+// repository named "api" or a release tagged "v1.2" is still a page.
 func isPageURL(s string) bool {
 	if !isWebURL(s) {
 		return false
@@ -592,15 +615,22 @@ func isPageURL(s string) bool {
 			return false
 		}
 	}
-	for _, seg := range strings.Split(path, "/") {
-		if apiSegments[seg] || actionWords[seg] || isVersionSegment(seg) {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if apiRoots[segs[0]] || isVersionSegment(segs[0]) || segs[len(segs)-1] == "graphql" || lastActions[segs[len(segs)-1]] {
+		return false
+	}
+	for i, seg := range segs {
+		if actionWords[seg] || seg == "_apis" { // Azure DevOps' REST API: …/org/_apis/build/Builds/2
+			return false
+		}
+		if seg == "api" && i+1 < len(segs) && (isVersionSegment(segs[i+1]) || segs[i+1] == "json" || segs[i+1] == "xml" || segs[i+1] == "python") {
 			return false
 		}
 	}
 	for key, vals := range u.Query() {
 		if k := strings.ToLower(key); k == "action" || k == "do" || k == "cmd" {
 			for _, v := range vals {
-				if actionWords[strings.ToLower(v)] {
+				if v = strings.ToLower(v); actionWords[v] || lastActions[v] {
 					return false
 				}
 			}
@@ -609,15 +639,20 @@ func isPageURL(s string) bool {
 	return true
 }
 
-// apiSegments are path segments of API endpoints.
-var apiSegments = map[string]bool{"api": true, "rest": true, "graphql": true, "webhooks.json": true}
+// apiRoots are first path segments of API endpoints.
+var apiRoots = map[string]bool{"api": true, "rest": true, "graphql": true}
 
 // actionWords are path segments (or ?action= values) of URLs that change
-// something when opened: a chat's link button must never be one.
+// something when opened, wherever they stand: a chat's link button must
+// never be one.
 var actionWords = map[string]bool{
 	"ack": true, "acknowledge": true, "unacknowledge": true, "approve": true, "reject": true,
-	"decline": true, "unsubscribe": true, "resolve": true, "snooze": true, "escalate": true,
-	"close": true, "cancel": true, "confirm": true, "delete": true, "mute": true, "unmute": true,
+	"decline": true, "unsubscribe": true, "snooze": true, "escalate": true,
+}
+
+// lastActions act when they are the last step of the path ("/orders/12/cancel").
+var lastActions = map[string]bool{
+	"resolve": true, "close": true, "cancel": true, "confirm": true, "delete": true, "mute": true, "unmute": true,
 }
 
 // isVersionSegment reports a REST version segment: "v1", "v2", "v1.1".

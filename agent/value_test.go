@@ -155,6 +155,12 @@ func TestFormatTime(t *testing.T) {
 		{"RFC1123", "Tue, 05 Mar 2024 14:07:00 GMT", "en", "2024-03-05 14:07 UTC", true},
 		{"RFC1123Z", "Tue, 05 Mar 2024 17:07:00 +0300", "en", "2024-03-05 17:07 +03:00", true},
 		{"DateOnly", "2024-03-05", "ru", "05.03.2024", true},
+		{"USStyle", "9/9/2018 7:06 PM", "en", "2018-09-09 19:06", true}, // AppVeyor
+		{"USStyleRU", "12/1/2018 12:15:30 AM", "ru", "01.12.2018 00:15", true},
+		{"USStyleISODate", "2014-04-14 7:58 PM", "en", "2014-04-14 19:58", true},
+		{"USStyleLowerCase", "2014-04-14 7:58 pm", "en", "2014-04-14 19:58", true},
+		{"SlashesWithoutAMPM", "9/9/2018 19:06", "en", "", false}, // month or day first? not said
+		{"USStyleNoMonth13", "13/9/2018 7:06 PM", "en", "", false},
 		{"SmallNumberIsNotATime", "12345", "en", "", false},
 		{"FarFuture", "9999999999", "en", "", false},
 		{"Text", "yesterday", "en", "", false},
@@ -180,6 +186,8 @@ func TestFormatDuration(t *testing.T) {
 		{1500 * time.Millisecond, "en", "1.5 s"},
 		{45 * time.Second, "en", "45 s"},
 		{45 * time.Second, "ru", "45 с"},
+		{13896 * time.Millisecond, "en", "14 s"}, // rounded, as minutes are
+		{59700 * time.Millisecond, "en", "1 min"},
 		{63 * time.Second, "en", "1 min 3 s"},
 		{5*time.Minute + 3*time.Second, "ru", "5 мин 3 с"},
 		{2*time.Hour + 5*time.Minute + 9*time.Second, "en", "2 h 5 min"},
@@ -214,6 +222,13 @@ func TestParseDuration(t *testing.T) {
 		{"01:02:03", "", time.Hour + 2*time.Minute + 3*time.Second, true},
 		{"02:03.5", "", 2*time.Minute + 3500*time.Millisecond, true},
 		{"01:99", "", 0, false},
+		{"00:01:30.374", "", time.Minute + 30374*time.Millisecond, true}, // .NET TimeSpan
+		{"00:01:30.3740000", "", time.Minute + 30374*time.Millisecond, true},
+		{"1.02:03:04.5", "", 26*time.Hour + 3*time.Minute + 4500*time.Millisecond, true},
+		{"1.24:00:00", "", 0, false},
+		{"1.02:60:00", "", 0, false},
+		{"1.2.3:00:00", "", 0, false},
+		{"1.02:03", "", 0, false},
 		{"-5", "s", 0, false},
 		{"5", "weeks", 0, false},
 		{"soon", "", 0, false},
@@ -236,6 +251,9 @@ func TestIsPageURL(t *testing.T) {
 		{"http://localhost:3000/gitea/webhooks", true},
 		{"https://yookassa.ru/my/payments?search=22e12f66", true},
 		{"https://api.github.com/repos/Codertocat/Hello-World", false},
+		{"https://dev.azure.com/fabrikam/_apis/build/Builds/2", false}, // Azure DevOps' REST API
+		{"https://fabrikam.visualstudio.com/DefaultCollection/_apis/wit/workItems/5", false},
+		{"https://dev.azure.com/fabrikam/Fabrikam-Fiber/_build/results?buildId=2", true},
 		{"https://api-m.paypal.com/v2/checkout/orders/5O190127TN364715T", false},
 		{"https://example.com/api/v4/projects/1", false},
 		{"https://example.com/api", false},
@@ -255,6 +273,17 @@ func TestIsPageURL(t *testing.T) {
 		{"/relative/path", false},
 		{"", false},
 		{"https://example.com/docs/video1/", true},
+		{"https://github.com/acme/api/pull/5", true},
+		{"https://github.com/acme/app/releases/tag/v1.2", true},
+		{"https://example.com/help/close-account", true},
+		{"https://example.com/v2/repositories/acme/app", false},
+		{"https://ci.example.com/job/app/12/api/json", false},
+		{"https://ci.example.com/job/app/12/api/json?pretty=true", false},
+		{"https://acme.atlassian.net/rest/api/3/issue/10000", false},
+		{"https://gitlab.example.com/acme/app/api/v4/x", false},
+		{"https://shop.example/orders/12/cancel", false},
+		{"https://status.example.com/incidents/42/resolve/", false},
+		{"https://app.example.com/alerts?id=4&action=resolve", false},
 	}
 	for _, tt := range tests {
 		if got := isPageURL(tt.url); got != tt.want {

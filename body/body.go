@@ -108,7 +108,8 @@ type Class struct {
 //   - binary when it has NUL bytes or a third of it is not UTF-8;
 //   - text otherwise, empty when it is only whitespace.
 //
-// Reading the stored body under the returned Label gives the same Kind.
+// A UTF-8 byte order mark before the body is not part of it. Reading the
+// stored body under the returned Label gives the same Kind.
 func Classify(contentType string, b []byte) Class {
 	return ClassifyWith(contentType, b, Valid)
 }
@@ -117,6 +118,7 @@ func Classify(contentType string, b []byte) Class {
 // whether b is one JSON value exactly as Valid does: the formatter passes
 // the parser that builds its tree, so that a body is read once.
 func ClassifyWith(contentType string, b []byte, parse func([]byte) bool) Class {
+	b = TrimBOM(b)
 	c := Class{Label: CleanContentType(contentType)}
 	mt := MediaType(c.Label)
 	lead := bytes.TrimLeft(b, " \t\r\n")
@@ -174,6 +176,14 @@ func ClassifyWith(contentType string, b []byte, parse func([]byte) bool) Class {
 // looksJSON reports a body that starts as JSON senders send does: an
 // object, an array or a string.
 func looksJSON(lead []byte) bool { return lead[0] == '{' || lead[0] == '[' || lead[0] == '"' }
+
+// bom is the UTF-8 encoding of U+FEFF, the byte order mark.
+var bom = []byte("\xef\xbb\xbf")
+
+// TrimBOM drops a UTF-8 byte order mark before a body: .NET senders write
+// one (Microsoft's Azure DevOps fixtures start with it), and RFC 8259 §8.1
+// lets a reader ignore it. Classify reads a body past it.
+func TrimBOM(b []byte) []byte { return bytes.TrimPrefix(b, bom) }
 
 func textOrBinary(b []byte) Kind {
 	if LooksBinary(b) {

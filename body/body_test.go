@@ -48,6 +48,10 @@ func TestClassify(t *testing.T) {
 		{"UnlabelledForm", "", "a=1&b=2", Class{Text, TypeText, NoProblem}},
 		{"Empty", "application/json", " \n", Class{Empty, "application/json", NoProblem}},
 		{"EmptyUnlabelled", "", "", Class{Empty, TypeText, NoProblem}},
+		{"BOMJSON", "application/json; charset=utf-8", "\xef\xbb\xbf{\r\n\"a\": 1}", Class{JSON, "application/json; charset=utf-8", NoProblem}},
+		{"BOMJSONAsText", "text/plain", "\xef\xbb\xbf[1]", Class{JSON, "text/plain", NoProblem}},
+		{"BOMUnlabelled", "", "\xef\xbb\xbf{}", Class{JSON, TypeJSON, NoProblem}},
+		{"BOMText", "", "\xef\xbb\xbfhello", Class{Text, TypeText, NoProblem}},
 		{"ControlCharsInLabel", "text/plain\x00\n; x=\xff", "hi", Class{Text, "text/plain; x=", NoProblem}},
 	}
 	for _, tt := range tests {
@@ -82,7 +86,7 @@ func FuzzClassify(f *testing.F) {
 		{"application/json", `{"a":1}`}, {"application/json", `{"a":`}, {"", ` [1]`}, {"", "x"},
 		{"text/plain", `{"a":1}`}, {TypeForm, "a=%zz"}, {TypeForm, `{"a":1}`}, {TypeForm, `{"a"`},
 		{"application/json", "{\x00"}, {"", "\x00\xff"}, {"application/json", `1 2`},
-		{"application/json", `{"a":1,"a":2}`}, {"application/json", "\"\xff\""}, {"", `"\udc00"`},
+		{"application/json", `{"a":1,"a":2}`}, {"application/json", "\"\xff\""}, {"", `"\udc00"`}, {"", "\xef\xbb\xbf{}"}, {TypeForm, "\xef\xbb\xbfa=1"},
 		{"TEXT/PLAIN\x00\xff", "x"}, {"application/cloudevents+json", `{"specversion":"1.0"}`},
 	} {
 		f.Add(s.ct, []byte(s.body))
@@ -92,7 +96,7 @@ func FuzzClassify(f *testing.F) {
 			t.Fatalf("Valid(%q) = %v, encoding/json %v", b, got, want)
 		}
 		c := Classify(contentType, b)
-		if c.Kind == JSON && !json.Valid(b) {
+		if c.Kind == JSON && !json.Valid(TrimBOM(b)) {
 			t.Fatalf("%q classified JSON but does not parse", b)
 		}
 		if IsJSONType(MediaType(c.Label)) && c.Kind != JSON && c.Kind != Empty {

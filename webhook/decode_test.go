@@ -28,6 +28,7 @@ func TestClassifyBody(t *testing.T) {
 		{"TextInvalidUTF8", "text/plain", "caf\xe9", "text/plain", warnNotUTF8},
 		{"Binary", "application/octet-stream", "\x00\x01\xff", "application/octet-stream", ""},
 		{"UnlabelledJSON", "", ` {"a":1}`, "application/json", ""},
+		{"JSONWithBOM", "application/json", "\xef\xbb\xbf{\"a\":1}", "application/json", ""},
 		{"UnlabelledText", "", "hello", textPlainUTF8, ""},
 		{"UnlabelledBinary", "", "\x00\xff", "application/octet-stream", ""},
 		{"ControlCharsInLabel", "text/plain\x00\n; x=\xff", "hi", "text/plain; x=", ""},
