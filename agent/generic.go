@@ -313,7 +313,7 @@ func genericFormat(f *formatter) Notification {
 			n.Summary = scalarText(f, obj)
 			break
 		}
-		n = newReader(f, findEvent(p)).read(obj)
+		n = newReader(f, findEvent(p)).read(obj, root)
 		if count > 1 {
 			n.Summary = joinNonEmpty("\n", f.l.N("agent.items", count, nil), n.Summary)
 		}
@@ -388,7 +388,7 @@ type reader struct {
 	v      *vocabulary
 	event  foundEvent
 	taken  map[*node]bool // values shown already (the event, the title, the summary)
-	parsed map[*node]*node
+	parsed map[*node]*node // strings of JSON, parsed once
 	shown  map[string]bool // plain values already among the facts' candidates
 	leaves []leaf
 	hidden int // fields not shown, counted in "…and N more fields"
@@ -403,12 +403,14 @@ func newReader(f *formatter, ev foundEvent) *reader {
 	return r
 }
 
-// read turns the payload's content object into a notification.
-func (r *reader) read(obj *node) Notification {
+// read turns the payload's content object into a notification; root is
+// the whole payload, every record of a batch included, looked through for
+// a failure.
+func (r *reader) read(obj, root *node) Notification {
 	var n Notification
 	r.walk(obj, "", nil, 0)
-	r.failed = failedAnywhere(obj)
-	n.Title = r.title(obj)
+	r.failed = failedAnywhere(root)
+	n.Title = r.title()
 	n.Summary = r.summary()
 	n.Link = r.link()
 	n.Facts = r.facts()
@@ -961,7 +963,7 @@ var urnRE = regexp.MustCompile(`^[\w.-]+(:[\w.-]+)+$`)
 
 // title is the telling field: a title, a subject, a name near the top and
 // not a person's, else a person's full name when the payload is about one.
-func (r *reader) title(obj *node) string {
+func (r *reader) title() string {
 	for _, want := range titleKeys {
 		for i := range r.leaves {
 			lf := &r.leaves[i]

@@ -147,6 +147,7 @@ func TestGeneric_Importance(t *testing.T) {
 		{"ErrorEmpty", `{"event":"job","error_code":"","errors":[],"error":null}`, agent.ImportanceNormal},
 		{"Delivered", `{"event":"sms","message_status":"DELIVERED"}`, agent.ImportanceNormal},
 		{"Undelivered", `{"event":"sms","data":{"message_status":"UNDELIVERED"}}`, agent.ImportanceHigh},
+		{"LaterRecordOfABatch", `[{"event":"check","status":"ok"},{"event":"check","status":"failed"}]`, agent.ImportanceHigh},
 		{"FreeTextIsNotAStatus", `{"event":"comment","text":"the build failed yesterday, fixed now"}`, agent.ImportanceNormal},
 	}
 	for _, tt := range tests {
