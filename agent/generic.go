@@ -387,7 +387,7 @@ type reader struct {
 	f      *formatter
 	v      *vocabulary
 	event  foundEvent
-	taken  map[*node]bool // values shown already (the event, the title, the summary)
+	taken  map[*node]bool  // values shown already (the event, the title, the summary)
 	parsed map[*node]*node // strings of JSON, parsed once
 	shown  map[string]bool // plain values already among the facts' candidates
 	leaves []leaf
