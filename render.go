@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/herald-relay/herald/agent"
+	"github.com/herald-relay/herald/body"
 	"github.com/herald-relay/herald/locales"
 )
 
@@ -86,22 +86,21 @@ func runRender(ctx context.Context, args []string, getenv func(string) string, s
 		defer f.Close()
 		in = f
 	}
-	body, err := io.ReadAll(io.LimitReader(in, cfg.MaxBodyBytes+1))
+	payload, err := io.ReadAll(io.LimitReader(in, cfg.MaxBodyBytes+1))
 	if err != nil {
 		fmt.Fprintln(stderr, "herald render: read the payload:", err)
 		return 1
 	}
-	if int64(len(body)) > cfg.MaxBodyBytes {
+	if int64(len(payload)) > cfg.MaxBodyBytes {
 		fmt.Fprintf(stderr, "herald render: the payload is over MAX_BODY_BYTES (%d bytes); Herald would answer 413\n", cfg.MaxBodyBytes)
 		return 1
 	}
-	contentType := headers["Content-Type"]
-	if contentType == "" {
-		contentType = "text/plain"
-		if json.Valid(body) {
-			contentType = "application/json"
-		}
+	// The body is labelled and read as ingest would store it.
+	class := body.Classify(headers["Content-Type"], payload)
+	if class.Problem != body.NoProblem {
+		fmt.Fprintf(stderr, "herald render: Herald would accept this and answer the warning %q\n", class.Problem)
 	}
+	contentType := class.Label
 
 	loc, err := locales.New()
 	if err != nil {
@@ -111,7 +110,7 @@ func runRender(ctx context.Context, args []string, getenv func(string) string, s
 	ag := agent.New(agent.Config{
 		APIKey: cfg.OpenAIKey, BaseURL: cfg.OpenAIBaseURL, Model: cfg.OpenAIModel, Timeout: cfg.LLMTimeout,
 	}, loc, log)
-	ev := agent.Event{ID: "render", Webhook: *webhook, ContentType: contentType, Headers: headers, Body: body}
+	ev := agent.Event{ID: "render", Webhook: *webhook, ContentType: contentType, Headers: headers, Body: payload}
 	n, usage := ag.Summarize(ctx, ev, *lang)
 	m := agent.Render(n, loc)
 

@@ -69,9 +69,21 @@ func TestRender(t *testing.T) {
 			t.Errorf("output:\n%s", out)
 		}
 	})
+	t.Run("ReadAsIngestStoresIt", func(t *testing.T) {
+		// A body labelled JSON that does not parse is text, with ingest's
+		// warning; an unlabelled JSON body is JSON.
+		code, out, errOut := renderCmd(t, noEnv, `{"event":"deploy",`, "-H", "Content-Type: application/json", "-")
+		if code != 0 || !strings.Contains(errOut, "labelled JSON but does not parse") || !strings.Contains(out, `{&quot;event&quot;:&quot;deploy&quot;,`) {
+			t.Errorf("exit %d, stderr %q:\n%s", code, errOut, out)
+		}
+		code, out, errOut = renderCmd(t, noEnv, `{"event":"deploy"}`, "-")
+		if code != 0 || errOut != "" || !strings.Contains(out, "<b>webhook · deploy</b>") {
+			t.Errorf("exit %d, stderr %q:\n%s", code, errOut, out)
+		}
+	})
 	t.Run("StdinRussian", func(t *testing.T) {
 		code, out, _ := renderCmd(t, noEnv, `{"event":"new_order","order_id":12345}`, "-lang", "ru", "-webhook", "orders", "-")
-		if code != 0 || !strings.Contains(out, "<b>orders · new_order</b>") || !strings.Contains(out, "order_id: 12345") {
+		if code != 0 || !strings.Contains(out, "<b>orders · new_order</b>") || !strings.Contains(out, "ID заказа: 12345") {
 			t.Errorf("exit %d:\n%s", code, out)
 		}
 	})

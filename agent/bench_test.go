@@ -132,3 +132,47 @@ func BenchmarkReferenceUnmarshalCatalogue(b *testing.B) {
 		i++
 	}
 }
+
+// genericEvents loads every payload of the generic formatter's golden set:
+// senders Herald has no entry for.
+func genericEvents(b *testing.B) []agent.Event {
+	b.Helper()
+	idx := readGenericIndex(b)
+	var evs []agent.Event
+	for _, c := range genericGolden {
+		evs = append(evs, genericPayload(b, idx, c.File))
+	}
+	return evs
+}
+
+// BenchmarkFormatGeneric is the generic formatter's time per event, over
+// its golden set, beside BenchmarkReferenceUnmarshalGeneric.
+func BenchmarkFormatGeneric(b *testing.B) {
+	evs := genericEvents(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		agent.Format(evs[i%len(evs)], "ru", bundle)
+		i++
+	}
+}
+
+// BenchmarkReferenceUnmarshalGeneric is encoding/json decoding the generic
+// golden set's JSON bodies into map[string]any.
+func BenchmarkReferenceUnmarshalGeneric(b *testing.B) {
+	var bodies [][]byte
+	for _, ev := range genericEvents(b) {
+		if json.Valid(ev.Body) {
+			bodies = append(bodies, ev.Body)
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		var v any
+		if err := json.Unmarshal(bodies[i%len(bodies)], &v); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/BurntSushi/toml"
 )
 
 // evalIn fills the template src against a body read as the catalogue reads
@@ -560,4 +562,58 @@ func TestCond_Negated(t *testing.T) {
 	if _, err := whenConds(map[string]string{"a": "!~("}); err == nil {
 		t.Error("a bad negated regexp is accepted")
 	}
+}
+
+// TestCatalogue_StatusWords: |status translates the payment, CI,
+// monitoring and booking words the family helpers met, in any spelling.
+func TestCatalogue_StatusWords(t *testing.T) {
+	tests := []struct{ in, lang, want string }{
+		{"PAID", "en", "paid"},
+		{"paid", "ru", "оплачено"},
+		{"Not Responding", "ru", "не отвечает"},          // Freshping
+		{"partiallySucceeded", "ru", "частично успешно"}, // Azure DevOps
+		{"partially-refunded", "en", "partially refunded"},
+		{"authorised", "ru", "авторизовано"},
+		{"degraded_performance", "en", "degraded performance"}, // Statuspage
+		{"ACCEPTED", "ru", "принято"},                          // Cal.com
+		{"failed", "ru", "ошибка"},                             // the built-in senders' words stay
+		{"whatever", "ru", "whatever"},
+	}
+	for _, tt := range tests {
+		body := `{"s":"` + tt.in + `"}`
+		if got, _ := evalIn(t, tt.lang, "application/json", body, "{s|status}"); got != tt.want {
+			t.Errorf("%s: {%q|status} = %q, want %q", tt.lang, tt.in, got, tt.want)
+		}
+	}
+	known := map[string]bool{}
+	for spelling, k := range catalogueStatus {
+		known[k] = true
+		if _, dup := statusWords[spelling]; dup {
+			t.Errorf("%q is the built-in senders' word already", spelling)
+		}
+		if statusKey(spelling) != spelling {
+			t.Errorf("%q is not folded as statusKey folds", spelling)
+		}
+	}
+	for _, lang := range []string{"en", "ru"} {
+		var file struct {
+			Catalogue struct {
+				Status map[string]string `toml:"status"`
+			} `toml:"catalogue"`
+		}
+		if _, err := toml.DecodeFile("../locales/catalogue."+lang+".toml", &file); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := sorted(keys2(file.Catalogue.Status)), sorted(keys(known)); got != want {
+			t.Errorf("%s catalogue.status:\n%s\nthe engine translates:\n%s", lang, got, want)
+		}
+	}
+}
+
+func keys2(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -48,7 +48,7 @@ func builtinSender(p payload) (sender, bool) {
 		return sender{}, false
 	}
 	switch {
-	case root.str("object") == "event" && root.str("type") != "" && root.get("data", "object") != nil:
+	case root.str("object") == "event" && root.str("type") != "" && isObject(root.get("data", "object")):
 		return stripeSender(root), true
 	case len(root.arr("alerts")) > 0 && root.str("status") != "":
 		return alertSender(ev, root), true

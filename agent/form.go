@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -132,4 +133,27 @@ func arrays(n *node) {
 		}
 	}
 	n.kind, n.keys = kindArray, nil
+}
+
+// parseForm decodes a urlencoded body keeping the order of its fields. A
+// part whose escapes do not decode (body.Classify lets none through) is
+// kept as it was sent.
+func parseForm(s string) []formField {
+	var out []formField
+	for part := range strings.SplitSeq(s, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			key = k
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			val = v
+		}
+		out = append(out, formField{key: key, value: val})
+	}
+	return out
 }

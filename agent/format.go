@@ -2,13 +2,12 @@ package agent
 
 import (
 	"bytes"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
+	"github.com/herald-relay/herald/body"
 	"github.com/herald-relay/herald/locales"
 )
 
@@ -40,88 +39,52 @@ func bundleOr(b *locales.Bundle) *locales.Bundle {
 // payload is an event's body, decoded once: JSON, a form, or text.
 type payload struct {
 	ev     Event
+	kind   body.Kind
 	root   *node       // parsed JSON; nil when the body is not JSON
 	form   []formField // decoded form fields, in order; nil when not a form
+	fields *node       // the form read as a tree (PHP-style keys as structure); nil when not a form
 	text   string      // the body as clean text when it is neither
 	binary bool        // the body is not text at all
 }
 
 type formField struct{ key, value string }
 
-// utf8BOM is the UTF-8 encoding of U+FEFF, the byte order mark.
-var utf8BOM = []byte("\xef\xbb\xbf")
+// tree is what the formatters read: the JSON, or the form as the same kind
+// of tree ({leads.add.0.name}); nil for text.
+func (p payload) tree() *node {
+	if p.root != nil {
+		return p.root
+	}
+	return p.fields
+}
 
-// decode reads the body: JSON when it parses as JSON whatever its label (a
-// form's single payload= field holding JSON included), a form when labelled
-// so, else text. A UTF-8 byte order mark before the body, which .NET
-// senders write (Azure DevOps), is not part of it (RFC 8259 §8.1 lets a
-// reader ignore one).
+// decode reads the body as body.Classify decides, the way ingest did: JSON,
+// a form (its single payload= field holding JSON, as GitHub sends, read as
+// that JSON), binary, or text; a UTF-8 byte order mark before it skipped.
 func decode(ev Event) payload {
 	p := payload{ev: ev}
-	body := bytes.TrimSpace(bytes.TrimPrefix(ev.Body, utf8BOM))
-	mt, _, _ := mime.ParseMediaType(ev.ContentType)
-	if len(body) > 0 && (body[0] == '{' || body[0] == '[' || body[0] == '"' || strings.HasSuffix(mt, "json")) {
-		if root, err := parseJSON(body); err == nil {
-			p.root = root
-			return p
-		}
-	}
-	if mt == "application/x-www-form-urlencoded" {
-		if fields, ok := parseForm(string(body)); ok {
-			if len(fields) == 1 && fields[0].key == "payload" {
-				if root, err := parseJSON([]byte(fields[0].value)); err == nil {
-					p.root = root
-					return p
-				}
+	c := body.ClassifyWith(ev.ContentType, ev.Body, p.validJSON)
+	p.kind = c.Kind
+	switch c.Kind {
+	case body.JSON:
+		return p
+	case body.Form:
+		fields := parseForm(string(bytes.TrimSpace(body.TrimBOM(ev.Body))))
+		if len(fields) == 1 && fields[0].key == "payload" {
+			if body.ClassifyWith("", []byte(fields[0].value), p.validJSON).Kind == body.JSON {
+				p.kind = body.JSON
+				return p
 			}
-			p.form = fields
-			return p
 		}
-	}
-	if looksBinary(body) {
-		p.binary = true
+		p.form, p.fields = fields, formTree(fields)
+		return p
+	case body.Binary:
+		p.root, p.binary = nil, true
 		return p
 	}
-	p.text = clean(string(body))
+	p.root = nil
+	p.text = clean(string(ev.Body))
 	return p
-}
-
-// parseForm decodes a urlencoded body keeping the order of its fields.
-func parseForm(s string) ([]formField, bool) {
-	var out []formField
-	for _, part := range strings.Split(s, "&") {
-		if part == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(part, "=")
-		key, err1 := url.QueryUnescape(k)
-		val, err2 := url.QueryUnescape(v)
-		if err1 != nil || err2 != nil {
-			return nil, false
-		}
-		out = append(out, formField{key: key, value: val})
-	}
-	return out, len(out) > 0
-}
-
-// looksBinary reports a body that is not meant to be read as text: NUL bytes
-// or much invalid UTF-8.
-func looksBinary(b []byte) bool {
-	if bytes.IndexByte(b, 0) >= 0 {
-		return true
-	}
-	if utf8.Valid(b) {
-		return false
-	}
-	bad, total := 0, len(b)
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		if r == utf8.RuneError && size <= 1 {
-			bad++
-		}
-		b = b[size:]
-	}
-	return bad*3 > total // a third: Latin-1 text has a few, random bytes half
 }
 
 // header returns a header of the event, whatever case the caller stored it in.

@@ -30,12 +30,12 @@ func TestFormat_Story(t *testing.T) {
 			if !strings.HasPrefix(text, "orders · new_order") {
 				t.Errorf("message does not start with %q:\n%s", "orders · new_order", text)
 			}
-			for _, want := range []string{"order_id: 12345", "amount: 9900", "customer: Иван Петров"} {
+			for _, want := range map[string][]string{"en": {"Order ID: 12345", "Amount: 9900", "Customer: Иван Петров"}, "ru": {"ID заказа: 12345", "Сумма: 9900", "Клиент: Иван Петров"}}[tt.lang] {
 				if !strings.Contains(text, want) {
 					t.Errorf("message lacks %q:\n%s", want, text)
 				}
 			}
-			if strings.Contains(text, "event: new_order") {
+			if strings.Contains(text, "Event: new_order") {
 				t.Errorf("the event name is repeated as a fact:\n%s", text)
 			}
 		})
@@ -96,12 +96,12 @@ func TestFormat_Generic(t *testing.T) {
 		for _, f := range n.Facts {
 			facts[f.Label] = f.Value
 		}
-		for label, want := range map[string]string{"status": "open", "total": "150.00", "customer.name": "ACME", "customer.email": "billing@acme.example"} {
+		for label, want := range map[string]string{"Status": "open", "Total": "150.00", "Customer name": "ACME", "Customer email": "billing@acme.example"} {
 			if got := facts[label]; got != want {
 				t.Errorf("fact %q = %q, want %q (facts %v)", label, got, want, n.Facts)
 			}
 		}
-		for _, noise := range []string{"id", "node_id", "sha", "html_url", "avatar_url"} {
+		for _, noise := range []string{"ID", "Node ID", "SHA", "HTML URL", "Avatar URL", "Sha"} {
 			if _, ok := facts[noise]; ok {
 				t.Errorf("noise field %q shown as a fact", noise)
 			}
@@ -168,7 +168,7 @@ func TestFormat_NonJSON(t *testing.T) {
 			if got, want := n.Event, "/deploy"; got != want {
 				t.Errorf("Event = %q, want %q", got, want)
 			}
-			for _, want := range []string{"prod now", "user_name: steve", "token: ••••"} {
+			for _, want := range []string{"prod now", "User name: steve", "Token: ••••"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("lacks %q:\n%s", want, text)
 				}
@@ -178,7 +178,7 @@ func TestFormat_NonJSON(t *testing.T) {
 			}
 		}},
 		{"FormWithJSONPayload", "application/x-www-form-urlencoded", "payload=%7B%22event%22%3A%22new_order%22%2C%22order_id%22%3A7%7D", func(t *testing.T, n agent.Notification, text string) {
-			if n.Event != "new_order" || !strings.Contains(text, "order_id: 7") {
+			if n.Event != "new_order" || !strings.Contains(text, "Order ID: 7") {
 				t.Errorf("payload= not unwrapped:\n%s", text)
 			}
 		}},
@@ -188,7 +188,7 @@ func TestFormat_NonJSON(t *testing.T) {
 			}
 		}},
 		{"InvalidUTF8InJSON", "application/json", "{\"event\":\"x\",\"name\":\"Ив\xffан\"}", func(t *testing.T, n agent.Notification, text string) {
-			if !strings.Contains(text, "name: Ив\uFFFDан") {
+			if n.Title != "Ив\uFFFDан" {
 				t.Errorf("got %q", text)
 			}
 		}},
@@ -236,7 +236,7 @@ func TestFormat_Masking(t *testing.T) {
 		}
 	}
 	text := visible(t, m.HTML)
-	for _, want := range []string{"password: ••••", "apiKey: ••••", "email: a@example.com", "company: Acme"} {
+	for _, want := range []string{"Password: ••••", "API key: ••••", "Email: a@example.com", "Company: Acme"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("lacks %q:\n%s", want, text)
 		}

@@ -2,14 +2,15 @@ package agent
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/herald-relay/herald/body"
 )
 
 // kind is the type of a JSON value.
@@ -33,314 +34,121 @@ type node struct {
 	vals []*node  // object values (parallel to keys) or array elements
 }
 
-// parseJSON parses b as exactly one JSON value. Invalid UTF-8 in strings
-// becomes U+FFFD; numbers keep their literal text. It is a small
-// recursive-descent parser: encoding/json's Token API, which keeps key
-// order too, made parsing most of the formatter's time.
+// parseJSON parses b as exactly one JSON value, with body's reading of
+// JSON (the one ingest validated it with): nesting up to body.MaxDepth,
+// duplicate keys kept in order, invalid UTF-8 in strings as U+FFFD, numbers
+// as their literal text. Tokens come from jsontext's streaming decoder; the
+// tree is built without recursion, so depth costs heap, not stack.
 // Specs: https://www.rfc-editor.org/rfc/rfc8259
 func parseJSON(b []byte) (*node, error) {
-	p := jsonParser{b: b}
-	p.space()
-	n, err := p.value(0)
+	d := body.NewDecoder(b)
+	root, err := readTree(d)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("agent: parse JSON: %w", err)
 	}
-	p.space()
-	if p.i != len(p.b) {
-		return nil, errors.New("agent: trailing data after JSON value")
+	if _, err := d.ReadToken(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("agent: parse JSON: data after the value")
 	}
-	return n, nil
+	return root, nil
 }
 
-// maxJSONDepth bounds nesting, so that a hostile body cannot exhaust the
-// stack; encoding/json allows 10000.
-const maxJSONDepth = 1000
-
-var errJSON = errors.New("agent: invalid JSON")
-
-type jsonParser struct {
-	b []byte
-	i int
+// validJSON reports whether b is one JSON value; it is the parse
+// body.ClassifyWith checks, keeping the tree for decode.
+func (p *payload) validJSON(b []byte) bool {
+	root, err := parseJSON(b)
+	p.root = root
+	return err == nil
 }
 
-func (p *jsonParser) space() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
+// readTree reads one JSON value from d into a tree. Delimiters come as
+// tokens, scalars as raw values, so that a string without escapes is
+// scanned and copied once (a Token's String scans it again). Interning
+// repeated keys was tried: the map cost more than the copies it saved.
+func readTree(d *jsontext.Decoder) (*node, error) {
+	var (
+		root  *node
+		stack []*node // open objects and arrays, innermost last
+		slab  []node  // nodes are carved from slabs: one allocation for many
+	)
+	alloc := func(k kind, s string) *node {
+		if len(slab) == 0 {
+			slab = make([]node, 16)
 		}
-	}
-}
-
-func (p *jsonParser) value(depth int) (*node, error) {
-	if p.i >= len(p.b) {
-		return nil, io.ErrUnexpectedEOF
-	}
-	switch c := p.b[p.i]; {
-	case c == '{':
-		if depth >= maxJSONDepth {
-			return nil, errJSON
-		}
-		p.i++
-		n := &node{kind: kindObject}
-		p.space()
-		if p.i < len(p.b) && p.b[p.i] == '}' {
-			p.i++
-			return n, nil
-		}
-		for {
-			p.space()
-			if p.i >= len(p.b) || p.b[p.i] != '"' {
-				return nil, errJSON
-			}
-			key, err := p.str()
-			if err != nil {
-				return nil, err
-			}
-			p.space()
-			if p.i >= len(p.b) || p.b[p.i] != ':' {
-				return nil, errJSON
-			}
-			p.i++
-			p.space()
-			v, err := p.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			n.keys = append(n.keys, key)
-			n.vals = append(n.vals, v)
-			if done, err := p.after('}'); err != nil {
-				return nil, err
-			} else if done {
-				return n, nil
-			}
-		}
-	case c == '[':
-		if depth >= maxJSONDepth {
-			return nil, errJSON
-		}
-		p.i++
-		n := &node{kind: kindArray}
-		p.space()
-		if p.i < len(p.b) && p.b[p.i] == ']' {
-			p.i++
-			return n, nil
-		}
-		for {
-			p.space()
-			v, err := p.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			n.vals = append(n.vals, v)
-			if done, err := p.after(']'); err != nil {
-				return nil, err
-			} else if done {
-				return n, nil
-			}
-		}
-	case c == '"':
-		s, err := p.str()
-		if err != nil {
-			return nil, err
-		}
-		return &node{kind: kindString, s: s}, nil
-	case c == 't':
-		return p.literal("true", &node{kind: kindBool, s: "true"})
-	case c == 'f':
-		return p.literal("false", &node{kind: kindBool, s: "false"})
-	case c == 'n':
-		return p.literal("null", &node{kind: kindNull})
-	case c == '-' || c >= '0' && c <= '9':
-		return p.number()
-	}
-	return nil, errJSON
-}
-
-// after reads what follows a member of an object or array: a comma (more
-// members follow) or its closing byte (done).
-func (p *jsonParser) after(closing byte) (done bool, err error) {
-	p.space()
-	if p.i >= len(p.b) {
-		return false, io.ErrUnexpectedEOF
-	}
-	switch p.b[p.i] {
-	case ',':
-		p.i++
-		return false, nil
-	case closing:
-		p.i++
-		return true, nil
-	}
-	return false, errJSON
-}
-
-func (p *jsonParser) literal(word string, n *node) (*node, error) {
-	if !bytes.HasPrefix(p.b[p.i:], []byte(word)) {
-		return nil, errJSON
-	}
-	p.i += len(word)
-	return n, nil
-}
-
-// number checks the grammar -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? and keeps
-// the literal.
-func (p *jsonParser) number() (*node, error) {
-	start := p.i
-	digits := func() int {
-		n := 0
-		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-			p.i++
-			n++
-		}
+		n := &slab[0]
+		slab = slab[1:]
+		n.kind, n.s = k, s
 		return n
 	}
-	if p.b[p.i] == '-' {
-		p.i++
-	}
-	if p.i < len(p.b) && p.b[p.i] == '0' {
-		p.i++
-	} else if digits() == 0 {
-		return nil, errJSON
-	}
-	if p.i < len(p.b) && p.b[p.i] == '.' {
-		p.i++
-		if digits() == 0 {
-			return nil, errJSON
+	for {
+		var top *node
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
 		}
-	}
-	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
-		p.i++
-		if p.i < len(p.b) && (p.b[p.i] == '+' || p.b[p.i] == '-') {
-			p.i++
-		}
-		if digits() == 0 {
-			return nil, errJSON
-		}
-	}
-	return &node{kind: kindNumber, s: string(p.b[start:p.i])}, nil
-}
-
-// str reads a string at p.i (on its opening quote), decoding escapes;
-// invalid UTF-8 and lone surrogates become U+FFFD, as in encoding/json.
-func (p *jsonParser) str() (string, error) {
-	p.i++ // the opening quote
-	start := p.i
-	// The common case: no escapes, valid UTF-8.
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		if c == '"' {
-			s := p.b[start:p.i]
-			p.i++
-			return validString(s), nil
-		}
-		if c == '\\' || c < 0x20 {
-			break
-		}
-		p.i++
-	}
-	var out []byte
-	out = append(out, p.b[start:p.i]...)
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return validString(out), nil
-		case c < 0x20:
-			return "", errJSON
-		case c != '\\':
-			out = append(out, c)
-			p.i++
-			continue
-		}
-		if p.i+1 >= len(p.b) {
-			return "", io.ErrUnexpectedEOF
-		}
-		esc := p.b[p.i+1]
-		p.i += 2
-		switch esc {
-		case '"', '\\', '/':
-			out = append(out, esc)
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return "", errJSON
+		var n *node
+		switch k := d.PeekKind(); k {
+		case '{', '[', '}', ']':
+			if _, err := d.ReadToken(); err != nil {
+				return nil, err
 			}
-			if utf16.IsSurrogate(r) {
-				r2 := unicode.ReplacementChar
-				if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
-					save := p.i
-					p.i += 2
-					if lo, ok := p.hex4(); ok {
-						if d := utf16.DecodeRune(r, lo); d != unicode.ReplacementChar {
-							r2 = d
-						} else {
-							p.i = save
-						}
-					} else {
-						return "", errJSON
-					}
+			switch k {
+			case '{':
+				n = alloc(kindObject, "")
+			case '[':
+				n = alloc(kindArray, "")
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) == 0 {
+					return root, nil
 				}
-				r = r2
+				continue
 			}
-			out = utf8.AppendRune(out, r)
 		default:
-			return "", errJSON
+			v, err := d.ReadValue()
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, err
+			}
+			switch v[0] {
+			case '"':
+				if top != nil && top.kind == kindObject && len(top.keys) == len(top.vals) {
+					top.keys = append(top.keys, unquote(v)) // a name; its value follows
+					continue
+				}
+				n = alloc(kindString, unquote(v))
+			case 't':
+				n = alloc(kindBool, "true")
+			case 'f':
+				n = alloc(kindBool, "false")
+			case 'n':
+				n = alloc(kindNull, "")
+			default:
+				n = alloc(kindNumber, string(v))
+			}
 		}
-	}
-	return "", io.ErrUnexpectedEOF
-}
-
-// validString replaces every invalid byte with U+FFFD, as encoding/json does.
-func validString(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	out := make([]byte, 0, len(b)+8)
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		if r == utf8.RuneError && size == 1 {
-			out = utf8.AppendRune(out, unicode.ReplacementChar)
+		if top != nil {
+			top.vals = append(top.vals, n)
 		} else {
-			out = append(out, b[:size]...)
+			root = n
 		}
-		b = b[size:]
+		if n.kind == kindObject || n.kind == kindArray {
+			stack = append(stack, n)
+		} else if top == nil {
+			return root, nil
+		}
 	}
-	return string(out)
 }
 
-func (p *jsonParser) hex4() (rune, bool) {
-	if p.i+4 > len(p.b) {
-		return 0, false
+// unquote is the text of a raw JSON string, invalid UTF-8 as U+FFFD.
+func unquote(v jsontext.Value) string {
+	inner := v[1 : len(v)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner)
 	}
-	var r rune
-	for _, c := range p.b[p.i : p.i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	p.i += 4
-	return r, true
+	// Invalid UTF-8 becomes U+FFFD, and the error saying so is not one here.
+	b, _ := jsontext.AppendUnquote(nil, v)
+	return string(b)
 }
 
 // get walks object keys and array indexes ("commits", "0", "id"); nil when
@@ -426,6 +234,10 @@ func (n *node) arr(path ...string) []*node {
 	return v.vals
 }
 
+// isObject reports a JSON object (Stripe's data.object is the resource; a
+// Clerk event's data.object is only the resource's kind, "user").
+func isObject(n *node) bool { return n != nil && n.kind == kindObject }
+
 // has reports whether path exists (any value, null included).
 func (n *node) has(path ...string) bool { return n.get(path...) != nil }
 
@@ -479,11 +291,9 @@ func (n *node) encode(b *bytes.Buffer) {
 }
 
 func writeJSONString(b *bytes.Buffer, s string) {
-	var tmp bytes.Buffer
-	enc := json.NewEncoder(&tmp)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	b.Write(bytes.TrimSuffix(tmp.Bytes(), []byte("\n")))
+	// Invalid UTF-8 becomes U+FFFD, and the error saying so is not one here.
+	q, _ := jsontext.AppendQuote(b.AvailableBuffer(), s)
+	b.Write(q)
 }
 
 // allStrings collects every string value in n (keys excluded).

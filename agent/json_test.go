@@ -3,13 +3,18 @@ package agent
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/herald-relay/herald/body"
 )
 
-// FuzzParseJSON checks the hand-written parser against encoding/json: the
-// same bodies are valid, and they decode to the same values.
+// FuzzParseJSON checks the parser against encoding/json and against
+// body.Valid, ingest's check: the same bodies are valid, and they decode to
+// the same values.
 func FuzzParseJSON(f *testing.F) {
 	for _, seed := range []string{
 		`{"a":1,"b":[true,false,null],"c":{"d":"e"}}`, `[]`, `{}`, `"x"`, `-0.5e+10`, `0`, `01`, `1.`,
@@ -24,6 +29,9 @@ func FuzzParseJSON(f *testing.F) {
 		valid := json.Valid(b)
 		if (err == nil) != valid {
 			t.Fatalf("parseJSON(%q) error %v, json.Valid %v", b, err, valid)
+		}
+		if got := body.Valid(b); got != valid {
+			t.Fatalf("body.Valid(%q) = %v, json.Valid %v", b, got, valid)
 		}
 		if err != nil {
 			return
@@ -64,12 +72,46 @@ func TestParseJSON_Order(t *testing.T) {
 }
 
 func TestParseJSON_Depth(t *testing.T) {
-	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
-	if _, err := parseJSON([]byte(deep)); err == nil {
-		t.Error("100000 nested arrays parsed; want an error, not a deep recursion")
+	for _, tt := range []struct {
+		depth int
+		ok    bool
+	}{{body.MaxDepth, true}, {body.MaxDepth + 1, false}, {100000, false}} {
+		b := []byte(strings.Repeat("[", tt.depth) + strings.Repeat("]", tt.depth))
+		if _, err := parseJSON(b); (err == nil) != tt.ok {
+			t.Errorf("%d nested arrays: error %v, want ok %v (ingest accepts %d levels)", tt.depth, err, tt.ok, body.MaxDepth)
+		}
 	}
-	ok := strings.Repeat("[", 500) + strings.Repeat("]", 500)
-	if _, err := parseJSON([]byte(ok)); err != nil {
-		t.Errorf("500 nested arrays: %v", err)
+}
+
+func TestParseJSON_Errors(t *testing.T) {
+	for _, b := range []string{``, ` `, `{"a":1} {}`, `1 2`, `{"a":}`, `[1,]`, `{"a":1`, `tru`} {
+		if n, err := parseJSON([]byte(b)); err == nil {
+			t.Errorf("parseJSON(%q) = %v, want an error", b, n)
+		}
+	}
+}
+
+// BenchmarkParseJSON is the JSON reading alone over the shared corpus,
+// beside BenchmarkReferenceUnmarshal's map[string]any decoding.
+func BenchmarkParseJSON(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "payloads", "*", "*.json"))
+	if len(files) == 0 {
+		b.Skip("../shared/payloads is absent")
+	}
+	var bodies [][]byte
+	for _, f := range files {
+		d, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bodies = append(bodies, d)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := parseJSON(bodies[i%len(bodies)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }

@@ -46,6 +46,45 @@ var templateFilters = map[string]bool{
 	"lower": true, "human": true, "time": true, "duration": true, "host": true, "status": true,
 }
 
+// catalogueStatus are the status words {value|status} translates beyond
+// the built-in senders' (statusWords), by their spellings folded to lower
+// case with "_" for spaces and dashes ("Not Responding", "partiallySucceeded",
+// "past-due"); locales/catalogue.*.toml has each key as
+// catalogue.status.<key>.
+var catalogueStatus = map[string]string{
+	"stopped": "stopped", "aborted": "aborted", "unstable": "unstable", "not_built": "not_built",
+	"ready": "ready", "declined": "declined", "active": "active",
+	"partially_succeeded": "partially_succeeded", "partiallysucceeded": "partially_succeeded",
+	"paid": "paid", "refunded": "refunded", "partially_refunded": "partially_refunded",
+	"partiallyrefunded": "partially_refunded", "authorized": "authorized", "authorised": "authorized",
+	"captured": "captured", "approved": "approved", "processing": "processing", "on_hold": "on_hold",
+	"onhold": "on_hold", "expired": "expired", "voided": "voided", "disputed": "disputed",
+	"chargeback": "chargeback", "charged_back": "chargeback", "past_due": "past_due",
+	"pastdue": "past_due", "trialing": "trialing", "trial": "trialing", "down": "down", "up": "up",
+	"firing": "firing", "resolved": "resolved", "acknowledged": "acknowledged",
+	"acked": "acknowledged", "triggered": "triggered", "alerting": "alerting", "silenced": "silenced",
+	"investigating": "investigating", "identified": "identified", "monitoring": "monitoring",
+	"postmortem": "postmortem", "operational": "operational",
+	"degraded_performance": "degraded_performance", "partial_outage": "partial_outage",
+	"major_outage": "major_outage", "under_maintenance": "under_maintenance", "none": "none",
+	"minor": "minor", "major": "major", "critical": "critical", "available": "available",
+	"not_responding": "not_responding", "reporting_error": "reporting_error", "ignored": "ignored",
+	"accepted": "accepted", "rejected": "rejected", "awaiting_host": "awaiting_host",
+}
+
+// statusKey folds a status word as catalogueStatus spells it.
+func statusKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == ' ' || r == '-':
+			return '_'
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return r
+	}, strings.TrimSpace(s))
+}
+
 // maxTemplate bounds a template's source, so that the catalogue stays data
 // a reviewer can read.
 const maxTemplate = 500
@@ -400,6 +439,9 @@ func (x *scope) filter(name, s string) string {
 			return u.Hostname()
 		}
 	case "status":
+		if k, ok := catalogueStatus[statusKey(s)]; ok {
+			return x.l.T("catalogue.status."+k, nil)
+		}
 		return x.f.status(s)
 	}
 	return s

@@ -330,6 +330,12 @@ var localLayouts = []string{
 	"2006-01-02 15:04",
 	"02.01.2006 15:04:05", // Russian systems: 05.03.2024 14:07:00
 	"02.01.2006 15:04",
+	// US style, read only with AM or PM, which says the month comes first
+	// (.NET's en-US: AppVeyor's "9/9/2018 7:06 PM").
+	"1/2/2006 3:04 PM",
+	"1/2/2006 3:04:05 PM",
+	"2006-01-02 3:04 PM",
+	"2006-01-02 3:04:05 PM",
 }
 
 // when is a parsed time and how much of it the sender wrote.
@@ -343,7 +349,7 @@ type when struct {
 // or nanoseconds between 2000 and 2100 (a number, maybe with a fraction, or
 // a string of one), ISO 8601 / RFC 3339 with any fraction of a second and
 // zone ("Z", "+03:00", "+0300", or none), the same with a space for "T",
-// RFC 1123 as mail carries it, or a date alone.
+// RFC 1123 as mail carries it, US "9/9/2018 7:06 PM", or a date alone.
 func parseTime(s string) (when, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > 64 {
@@ -356,6 +362,9 @@ func parseTime(s string) (when, bool) {
 		if t, err := time.Parse(layout, s); err == nil {
 			return when{t: t, zone: true}, true
 		}
+	}
+	if n := len(s); n > 3 && (s[n-2] == 'a' || s[n-2] == 'p') && s[n-1] == 'm' {
+		s = s[:n-2] + strings.ToUpper(s[n-2:]) // "7:06 pm"
 	}
 	for _, layout := range localLayouts {
 		if t, err := time.Parse(layout, s); err == nil {

@@ -155,6 +155,12 @@ func TestFormatTime(t *testing.T) {
 		{"RFC1123", "Tue, 05 Mar 2024 14:07:00 GMT", "en", "2024-03-05 14:07 UTC", true},
 		{"RFC1123Z", "Tue, 05 Mar 2024 17:07:00 +0300", "en", "2024-03-05 17:07 +03:00", true},
 		{"DateOnly", "2024-03-05", "ru", "05.03.2024", true},
+		{"USStyle", "9/9/2018 7:06 PM", "en", "2018-09-09 19:06", true}, // AppVeyor
+		{"USStyleRU", "12/1/2018 12:15:30 AM", "ru", "01.12.2018 00:15", true},
+		{"USStyleISODate", "2014-04-14 7:58 PM", "en", "2014-04-14 19:58", true},
+		{"USStyleLowerCase", "2014-04-14 7:58 pm", "en", "2014-04-14 19:58", true},
+		{"SlashesWithoutAMPM", "9/9/2018 19:06", "en", "", false}, // month or day first? not said
+		{"USStyleNoMonth13", "13/9/2018 7:06 PM", "en", "", false},
 		{"SmallNumberIsNotATime", "12345", "en", "", false},
 		{"FarFuture", "9999999999", "en", "", false},
 		{"Text", "yesterday", "en", "", false},

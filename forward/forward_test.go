@@ -84,7 +84,7 @@ func TestWorker_ForwardsSignedEvents(t *testing.T) {
 				t.Fatalf("message %+v, want event %s of orders received %v", m, e.ID, e.ReceivedAt)
 			}
 			sameJSON(t, m.Payload, body)
-			if m.Summary.Source != "orders" || m.Summary.Lang != "en" || !strings.Contains(m.Summary.Text, "order_id: 12345") || len(m.Summary.Facts) == 0 {
+			if m.Summary.Source != "orders" || m.Summary.Lang != "en" || !strings.Contains(m.Summary.Text, "Order ID: 12345") || len(m.Summary.Facts) == 0 {
 				t.Fatalf("summary %+v, want the English notification with its facts", m.Summary)
 			}
 			as := f.waitAttempts(t, fw, 1)

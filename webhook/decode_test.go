@@ -2,6 +2,8 @@ package webhook
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -26,6 +28,7 @@ func TestClassifyBody(t *testing.T) {
 		{"TextInvalidUTF8", "text/plain", "caf\xe9", "text/plain", warnNotUTF8},
 		{"Binary", "application/octet-stream", "\x00\x01\xff", "application/octet-stream", ""},
 		{"UnlabelledJSON", "", ` {"a":1}`, "application/json", ""},
+		{"JSONWithBOM", "application/json", "\xef\xbb\xbf{\"a\":1}", "application/json", ""},
 		{"UnlabelledText", "", "hello", textPlainUTF8, ""},
 		{"UnlabelledBinary", "", "\x00\xff", "application/octet-stream", ""},
 		{"ControlCharsInLabel", "text/plain\x00\n; x=\xff", "hi", "text/plain; x=", ""},
@@ -77,5 +80,43 @@ func TestDedupKey(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// BenchmarkClassifyBody is ingest's look at a body, over the shared corpus
+// and the load benchmark's 1 KiB body.
+func BenchmarkClassifyBody(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join(payloadsDir, "*", "*.json"))
+	files = append(files, filepath.Join(payloadsDir, "..", "bench", "body-1k.json"))
+	var bodies [][]byte
+	for _, f := range files {
+		d, err := os.ReadFile(f)
+		if err != nil {
+			b.Skipf("the shared corpus is absent: %v", err)
+		}
+		bodies = append(bodies, d)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, warning := classifyBody("application/json", bodies[i%len(bodies)]); warning != "" {
+			b.Fatal(warning)
+		}
+		i++
+	}
+}
+
+// BenchmarkClassifyBody1K is the same for the load benchmark's body alone.
+func BenchmarkClassifyBody1K(b *testing.B) {
+	body, err := os.ReadFile(filepath.Join(payloadsDir, "..", "bench", "body-1k.json"))
+	if err != nil {
+		b.Skipf("the shared corpus is absent: %v", err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, warning := classifyBody("application/json", body); warning != "" {
+			b.Fatal(warning)
+		}
 	}
 }

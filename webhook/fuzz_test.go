@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -43,7 +44,7 @@ func FuzzClassifyBody(f *testing.F) {
 			}
 		}
 		mt := mediaType(stored)
-		if (mt == "application/json" || strings.HasSuffix(mt, "+json")) && !json.Valid(body) {
+		if (mt == "application/json" || strings.HasSuffix(mt, "+json")) && !json.Valid(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))) { // a byte order mark is not part of the body
 			t.Fatalf("stored as %q but the body is not JSON", stored)
 		}
 		switch warning {
