@@ -209,18 +209,20 @@ func TestGeneric_Forms(t *testing.T) {
 		return strings.Join(parts, "&")
 	}
 	t.Run("PHPKeys", func(t *testing.T) {
-		body := form("leads[add][0][id]", "7", "leads[add][0][name]", "Big deal", "leads[add][0][price]", "5000",
-			"leads[add][1][id]", "8", "leads[add][1][name]", "Small deal", "account[subdomain]", "acme")
+		// amoCRM's own shape (leads[add]…, account[subdomain]) is the
+		// catalogue's: these keys are a shop's that no entry knows.
+		body := form("orders[add][0][id]", "7", "orders[add][0][name]", "Big deal", "orders[add][0][price]", "5000",
+			"orders[add][1][id]", "8", "orders[add][1][name]", "Small deal", "shop[subdomain]", "acme")
 		n, text := formatGeneric(t, "application/x-www-form-urlencoded", body, "en", nil)
-		if n.Event != "leads.add" {
+		if n.Event != "orders.add" {
 			t.Errorf("event %q", n.Event)
 		}
-		for _, want := range []string{"Leads add: Big deal, Small deal", "Subdomain: acme"} {
+		for _, want := range []string{"Orders add: Big deal, Small deal", "Subdomain: acme"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("lacks %q:\n%s", want, text)
 			}
 		}
-		if strings.Contains(text, "leads[add]") {
+		if strings.Contains(text, "orders[add]") {
 			t.Errorf("raw keys:\n%s", text)
 		}
 	})

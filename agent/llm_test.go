@@ -550,7 +550,12 @@ func TestAgent_SummarizeFacts(t *testing.T) {
 func moneyFacts(facts []agent.Fact) []agent.Fact {
 	var out []agent.Fact
 	for _, f := range facts {
-		if f.Label == "amount" || f.Label == "fee" || f.Label == "paid" || strings.Contains(f.Value, "₽") {
+		switch strings.ToLower(f.Label) {
+		case "amount", "fee", "paid":
+			out = append(out, f)
+			continue
+		}
+		if strings.Contains(f.Value, "₽") {
 			out = append(out, f)
 		}
 	}

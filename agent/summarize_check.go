@@ -251,7 +251,7 @@ func collectNumbers(p payload) payloadNumbers {
 	}
 	if len(p.ev.Body) > 0 && !json.Valid(body) {
 		// A form whose one field holds the JSON.
-		if fields, ok := parseForm(string(body)); ok && len(fields) == 1 {
+		if fields := parseForm(string(body)); len(fields) == 1 {
 			body = []byte(fields[0].value)
 		}
 	}
