@@ -617,3 +617,39 @@ func keys2(m map[string]string) []string {
 	}
 	return out
 }
+
+// TestCatalogue_CardLastFour: a card's brand and last four digits are what
+// a receipt prints. The engine masks by the key a placeholder names (its
+// last step, mask.go's sensitiveKey) and by the shape of the text it makes;
+// neither hides "VISA •••• 4242" or a last4 under a "card" object.
+func TestCatalogue_CardLastFour(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"pay": `[[detect]]
+body = { payment_method = "*" }
+[[fact]]
+label = "card"
+type = "code"
+value = "{payment_method.card.brand|upper} •••• {payment_method.card.last4}"
+[[fact]]
+label = "card"
+value = "{payment_method.card.last4}"
+[[fact]]
+label = "card"
+value = "{payment_method.card.number}"
+`,
+	})
+	body := `{"payment_method":{"card":{"brand":"visa","last4":"4242","exp_month":12,"number":"4242424242424242"}}}`
+	n := formatWith(t, c, "en", "application/json", body)
+	want := []Fact{{"Card", "VISA •••• 4242"}, {"Card", "4242"}, {"Card", Masked}}
+	if d := diffNotification(Notification{Source: "PAY", Importance: ImportanceNormal, Facts: want}, n); d != "" {
+		t.Error(d)
+	}
+}
+
+func TestPayloadSecrets_NotSecrets(t *testing.T) {
+	// T-Bank's documented example: Pan "string" and a masked card number.
+	ev := Event{ContentType: "application/json", Body: []byte(`{"Pan":"430000******0777","CardNumber":"string","Token":"••••","password":"hunter22","api_key":"abc"}`)}
+	if got := PayloadSecrets(ev); len(got) != 1 || got[0] != "hunter22" {
+		t.Errorf("PayloadSecrets = %q, want only hunter22", got)
+	}
+}

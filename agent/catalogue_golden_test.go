@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/herald-relay/herald/agent"
 	"github.com/herald-relay/herald/bot/telegramtest"
@@ -117,7 +119,7 @@ func checkCatalogueGolden(t *testing.T, cases []catalogueCase) {
 					}
 				}
 				for _, s := range secrets {
-					if strings.Contains(text, s) {
+					if showsSecret(text, s) {
 						t.Errorf("%s: the message shows the credential %q:\n%s", lang, s, text)
 					}
 				}
@@ -187,6 +189,49 @@ func TestCatalogueGolden(t *testing.T) {
 			Thread:     "svendowideit/testhook",
 		},
 	})
+}
+
+// showsSecret reports whether text shows the credential secret as a whole
+// token: not inside a longer run of letters and digits (Adyen's authCode
+// "1234" is not shown by a pspReference "123456789").
+func showsSecret(text, secret string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], secret)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(secret)
+		before, _ := utf8.DecodeLastRuneInString(text[:start])
+		after, _ := utf8.DecodeRuneInString(text[end:])
+		if !isWordRune(before) && !isWordRune(after) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func isWordRune(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+func TestShowsSecret(t *testing.T) {
+	tests := []struct {
+		text, secret string
+		want         bool
+	}{
+		{"PSP reference: 123456789", "1234", false}, // Adyen's authCode inside an id
+		{"Auth code: 1234.", "1234", true},
+		{"1234", "1234", true},
+		{"key sk_live_abc here", "sk_live_abc", true},
+		{"x1234 and 1234y and 1234", "1234", true}, // the third stands alone
+		{"Заказ1234", "1234", false},
+		{"Token: abc-def", "abc-def", true},
+	}
+	for _, tt := range tests {
+		if got := showsSecret(tt.text, tt.secret); got != tt.want {
+			t.Errorf("showsSecret(%q, %q) = %v, want %v", tt.text, tt.secret, got, tt.want)
+		}
+	}
 }
 
 // catalogueEntries is the id and name of every entry of agent/catalogue.
