@@ -35,6 +35,25 @@ func PayloadSecrets(ev Event) []string {
 	return out
 }
 
+// PayloadStrings lists every string value of an event's body as the
+// catalogue reads it (JSON escapes decoded, a form's fields included).
+func PayloadStrings(ev Event) []string {
+	var out []string
+	var walk func(n *node)
+	walk = func(n *node) {
+		if n.kind == kindString {
+			out = append(out, n.s)
+		}
+		for _, v := range n.vals {
+			walk(v)
+		}
+	}
+	if tree := catalogueTree(decode(ev)); tree != nil {
+		walk(tree)
+	}
+	return out
+}
+
 // CatalogueName is the name of the embedded catalogue's entry id.
 func CatalogueName(id string) (string, error) {
 	for _, e := range catalogue().entries {

@@ -3,6 +3,7 @@ package agent_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -132,8 +133,8 @@ func checkCatalogueGolden(t *testing.T, cases []catalogueCase) {
 				if n.Link != c.Link || m.LinkURL != c.Link {
 					t.Errorf("%s: link %q (button %q), want %q", lang, n.Link, m.LinkURL, c.Link)
 				}
-				if c.Link != "" && !strings.Contains(string(ev.Body), c.Link) {
-					t.Errorf("%s: link %q is not in the payload", lang, c.Link)
+				if c.Link != "" && !linkFromPayload(ev, c.Link) {
+					t.Errorf("%s: link %q is not in the payload, nor on a host it names", lang, c.Link)
 				}
 				if n.Thread != c.Thread {
 					t.Errorf("%s: thread %q, want %q", lang, n.Thread, c.Thread)
@@ -189,6 +190,51 @@ func TestCatalogueGolden(t *testing.T) {
 			Thread:     "svendowideit/testhook",
 		},
 	})
+}
+
+// linkFromPayload reports whether a link comes from the payload: it is in
+// the body or in one of its decoded strings (JSON may write "https:\/\/…"),
+// or an entry built it on a host the payload names (Bitrix24's
+// auth[domain], amoCRM's account._links.self): the button never opens a
+// host the sender did not send.
+func linkFromPayload(ev agent.Event, link string) bool {
+	if strings.Contains(string(ev.Body), link) {
+		return true
+	}
+	u, err := url.Parse(link)
+	if err != nil || u.Hostname() == "" {
+		return false
+	}
+	for _, s := range agent.PayloadStrings(ev) {
+		if strings.Contains(s, link) || strings.EqualFold(s, u.Hostname()) {
+			return true
+		}
+		if v, err := url.Parse(s); err == nil && v.Scheme != "" && strings.EqualFold(v.Hostname(), u.Hostname()) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLinkFromPayload(t *testing.T) {
+	ev := agent.Event{ContentType: "application/json", Body: []byte(`{"airbrake_error_url":"https:\/\/zulip.airbrake.io\/projects\/125209\/groups\/1","auth":{"domain":"b24-abc.bitrix24.ru"},
+		"account":{"_links":{"self":"https://shop.amocrm.ru"}},"note":"see https://evil.example/x"}`)}
+	tests := []struct {
+		link string
+		want bool
+	}{
+		{"https://zulip.airbrake.io/projects/125209/groups/1", true}, // escaped slashes
+		{"https://b24-abc.bitrix24.ru/crm/deal/details/42/", true},   // built on auth.domain
+		{"https://shop.amocrm.ru/leads/detail/7", true},              // built on a URL's host
+		{"https://other.bitrix24.ru/crm/deal/details/42/", false},
+		{"https://evil.example/x", true}, // in a string: the engine's isPageURL and value rules judge it
+		{"https://bitrix24.ru/", false},
+	}
+	for _, tt := range tests {
+		if got := linkFromPayload(ev, tt.link); got != tt.want {
+			t.Errorf("linkFromPayload(%q) = %v, want %v", tt.link, got, tt.want)
+		}
+	}
 }
 
 // showsSecret reports whether text shows the credential secret as a whole
