@@ -653,3 +653,21 @@ func TestPayloadSecrets_NotSecrets(t *testing.T) {
 		t.Errorf("PayloadSecrets = %q, want only hunter22", got)
 	}
 }
+
+func TestTemplate_HumanCamelCase(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"NewErrorOccurred", "new error occurred"}, // Raygun
+		{"LessThanOrEqual", "less than or equal"},  // Azure Monitor
+		{"UnAcknowledge", "un acknowledge"},        // Opsgenie
+		{"pull_request_review", "pull request review"},
+		{"SCANNING_COMPLETED", "SCANNING COMPLETED"}, // no hump: as written
+		{"statusChanged_event", "status changed event"},
+		{"HTTPError", "HTTPError"}, // no lower-to-upper hump
+		{"v1.2-beta", "v1 2 beta"},
+	}
+	for _, tt := range tests {
+		if got, _ := evalIn(t, "en", "application/json", `{"s":"`+tt.in+`"}`, "{s|human}"); got != tt.want {
+			t.Errorf("{%q|human} = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

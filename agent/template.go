@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/herald-relay/herald/locales"
 )
@@ -70,6 +72,34 @@ var catalogueStatus = map[string]string{
 	"minor": "minor", "major": "major", "critical": "critical", "available": "available",
 	"not_responding": "not_responding", "reporting_error": "reporting_error", "ignored": "ignored",
 	"accepted": "accepted", "rejected": "rejected", "awaiting_host": "awaiting_host",
+}
+
+// humanCamel splits the camelCase words of s into lower-case words
+// ("NewErrorOccurred" is "new error occurred", "LessThanOrEqual" "less than
+// or equal"); words without a hump ("SCANNING", "v1", "ok") stay as written.
+func humanCamel(s string) string {
+	words := strings.Fields(s)
+	changed := false
+	for i, w := range words {
+		hump, plain := false, true
+		for j, r := range w {
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				plain = false
+				break
+			}
+			if j > 0 && unicode.IsUpper(r) {
+				prev, _ := utf8.DecodeLastRuneInString(w[:j])
+				hump = hump || unicode.IsLower(prev)
+			}
+		}
+		if hump && plain {
+			words[i], changed = strings.Join(keyWords(w), " "), true
+		}
+	}
+	if !changed {
+		return s
+	}
+	return strings.Join(words, " ")
 }
 
 // statusKey folds a status word as catalogueStatus spells it.
@@ -425,7 +455,7 @@ func (x *scope) filter(name, s string) string {
 	case "lower":
 		return strings.ToLower(s)
 	case "human":
-		return humanize(s)
+		return humanCamel(humanize(s))
 	case "time":
 		if t, ok := formatTime(s, x.l.Lang()); ok {
 			return t
