@@ -2,6 +2,7 @@ package agent
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -668,6 +669,22 @@ func TestTemplate_HumanCamelCase(t *testing.T) {
 	for _, tt := range tests {
 		if got, _ := evalIn(t, "en", "application/json", `{"s":"`+tt.in+`"}`, "{s|human}"); got != tt.want {
 			t.Errorf("{%q|human} = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTemplate_Unhtml(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Ship Your Idea &ndash; Color: Black", "Ship Your Idea – Color: Black"}, // WooCommerce's REST API
+		{"Tom &amp; Jerry&#39;s <b>best</b>&nbsp;tea", "Tom & Jerry's best tea"},
+		{"<p>Line one</p><p>Line two</p>", "Line one Line two"},
+		{"a &lt;b&gt; tag, written", "a <b> tag, written"}, // text the sender escaped stays text
+		{"2 < 3 > 1", "2 < 3 > 1"},
+	}
+	for _, tt := range tests {
+		body := `{"s":` + strconv.Quote(tt.in) + `}`
+		if got, _ := evalIn(t, "en", "application/json", body, "{s|unhtml}"); got != tt.want {
+			t.Errorf("{%q|unhtml} = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

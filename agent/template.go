@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -46,6 +47,7 @@ type placeholder struct {
 var templateFilters = map[string]bool{
 	"branch": true, "short": true, "line": true, "count": true, "len": true, "upper": true,
 	"lower": true, "human": true, "time": true, "duration": true, "host": true, "status": true,
+	"unhtml": true,
 }
 
 // catalogueStatus are the status words {value|status} translates beyond
@@ -73,6 +75,9 @@ var catalogueStatus = map[string]string{
 	"not_responding": "not_responding", "reporting_error": "reporting_error", "ignored": "ignored",
 	"accepted": "accepted", "rejected": "rejected", "awaiting_host": "awaiting_host",
 }
+
+// htmlTag matches an HTML tag, for |unhtml.
+var htmlTag = regexp.MustCompile(`<[a-zA-Z/!][^<>]{0,500}>`)
 
 // humanCamel splits the camelCase words of s into lower-case words
 // ("NewErrorOccurred" is "new error occurred", "LessThanOrEqual" "less than
@@ -468,6 +473,8 @@ func (x *scope) filter(name, s string) string {
 		if u, err := url.Parse(s); err == nil && u.Hostname() != "" {
 			return u.Hostname()
 		}
+	case "unhtml":
+		return strings.Join(strings.Fields(html.UnescapeString(htmlTag.ReplaceAllString(s, " "))), " ")
 	case "status":
 		if k, ok := catalogueStatus[statusKey(s)]; ok {
 			return x.l.T("catalogue.status."+k, nil)
