@@ -688,3 +688,30 @@ func TestTemplate_Unhtml(t *testing.T) {
 		}
 	}
 }
+
+func TestTemplate_PadAndBytes(t *testing.T) {
+	// Sonarr's season and episode numbers, Radarr's release size.
+	body := `{"episodes":[{"seasonNumber":2,"episodeNumber":14}],"release":{"size":2172672000},"small":512,"kb":1048500,"big":16106127360,"name":"x"}`
+	tests := []struct{ lang, src, want string }{
+		{"en", "S{episodes.0.seasonNumber|pad:2}E{episodes.0.episodeNumber|pad:2}", "S02E14"},
+		{"en", "{episodes.0.episodeNumber|pad:1}", "14"},
+		{"en", "{episodes.0.seasonNumber|pad:3}", "002"},
+		{"en", "{name|pad:3}", "x"}, // not a number: as written
+		{"en", "{release.size|bytes}", "2.0 GB"},
+		{"ru", "{release.size|bytes}", "2.0 ГБ"},
+		{"en", "{small|bytes}", "512 B"},
+		{"en", "{kb|bytes}", "1.0 MB"}, // 1023.9 KB
+		{"en", "{big|bytes}", "15 GB"},
+		{"en", "{name|bytes}", "x"},
+	}
+	for _, tt := range tests {
+		if got, _ := evalIn(t, tt.lang, "application/json", body, tt.src); got != tt.want {
+			t.Errorf("%s: %s = %q, want %q", tt.lang, tt.src, got, tt.want)
+		}
+	}
+	for _, src := range []string{"{a|pad:0}", "{a|pad:10}", "{a|pad}", "{a|pad:x}"} {
+		if _, err := parseTemplate(src); err == nil {
+			t.Errorf("parseTemplate(%q) is accepted", src)
+		}
+	}
+}
