@@ -131,7 +131,7 @@ func (lb label) text(x *scope) string {
 // Fact types.
 var factTypes = map[string]bool{
 	"text": true, "money": true, "time": true, "duration": true, "person": true, "link": true,
-	"list": true, "count": true, "bool": true, "code": true,
+	"list": true, "count": true, "bool": true, "code": true, "number": true,
 }
 
 // labelKeys are the common labels; locales/catalogue.*.toml translate each
@@ -1053,6 +1053,20 @@ func (fs *factSpec) render(x *scope) string {
 		}
 		if d, ok := parseDuration(s, fs.unit); ok {
 			return formatDuration(d, lang)
+		}
+	case "number":
+		if neg, whole, frac, ok := parseDecimal(s); ok {
+			out := group(whole, thousandsSep[lang])
+			if thousandsSep[lang] == "" {
+				out = group(whole, ",")
+			}
+			if frac != "" {
+				out += "." + frac
+			}
+			if neg {
+				out = "-" + out
+			}
+			return out
 		}
 	case "bool":
 		switch strings.ToLower(s) {

@@ -715,3 +715,31 @@ func TestTemplate_PadAndBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestCatalogue_Number(t *testing.T) {
+	// amoCRM's price is the lead's budget in a currency the webhook does
+	// not name.
+	c := testCatalogue(t, map[string]string{
+		"crm": `[[detect]]
+body = { id = "*" }
+[[fact]]
+label = "value"
+type = "number"
+value = "{price}"
+`,
+	})
+	tests := []struct{ lang, price, want string }{
+		{"en", `24234`, "24,234"},
+		{"ru", `24234`, "24\u00a0234"},
+		{"ru", `"1234567.5"`, "1\u00a0234\u00a0567.5"},
+		{"en", `"-1200"`, "-1,200"},
+		{"en", `"1000,50"`, "1,000.50"},
+		{"en", `"about 5"`, "about 5"},
+	}
+	for _, tt := range tests {
+		n := formatWith(t, c, tt.lang, "application/json", `{"id":7,"price":`+tt.price+`}`)
+		if len(n.Facts) != 1 || n.Facts[0].Value != tt.want {
+			t.Errorf("%s %s: facts %v, want %q", tt.lang, tt.price, n.Facts, tt.want)
+		}
+	}
+}
