@@ -410,7 +410,7 @@ func parseEntry(id string, b []byte) (*entry, []block, error) {
 		}
 		blocks = append(blocks, block{e: e, conds: conds})
 	}
-	base, err := compileVariant(variant{importance: ImportanceNormal}, raw.rawVariant)
+	base, err := compileVariant(variant{importance: ImportanceNormal}, raw.rawVariant, false)
 	if err != nil {
 		bad("%w", err)
 	}
@@ -425,7 +425,7 @@ func parseEntry(id string, b []byte) (*entry, []block, error) {
 			bad("case %d: no when", i+1)
 			continue
 		}
-		v, err := compileVariant(base, rc.rawVariant)
+		v, err := compileVariant(base, rc.rawVariant, true)
 		if err != nil {
 			bad("case %d: %w", i+1, err)
 			continue
@@ -438,33 +438,47 @@ func parseEntry(id string, b []byte) (*entry, []block, error) {
 	return e, blocks, nil
 }
 
-// compileVariant is base with the fields raw sets replaced.
-func compileVariant(base variant, raw rawVariant) (variant, error) {
+// compileVariant is base with the fields raw sets replaced. In a case
+// (inCase), an empty list clears the entry's candidates: `thread = []` is
+// no thread.
+func compileVariant(base variant, raw rawVariant, inCase bool) (variant, error) {
 	v := base
 	var errs []error
 	var err error
+	list := func(src []string) ([]*tmpl, error) {
+		if inCase && len(src) == 0 {
+			return nil, nil
+		}
+		return templates(src)
+	}
+	text := func(raw rawTexts) (texts, error) {
+		if inCase && len(raw.en) == 0 && len(raw.ru) == 0 {
+			return texts{}, nil
+		}
+		return compileTexts(raw)
+	}
 	if raw.Event != nil {
-		if v.event, err = templates(*raw.Event); err != nil {
+		if v.event, err = list(*raw.Event); err != nil {
 			errs = append(errs, fmt.Errorf("event: %w", err))
 		}
 	}
 	if raw.Title != nil {
-		if v.title, err = compileTexts(*raw.Title); err != nil {
+		if v.title, err = text(*raw.Title); err != nil {
 			errs = append(errs, fmt.Errorf("title: %w", err))
 		}
 	}
 	if raw.Summary != nil {
-		if v.summary, err = compileTexts(*raw.Summary); err != nil {
+		if v.summary, err = text(*raw.Summary); err != nil {
 			errs = append(errs, fmt.Errorf("summary: %w", err))
 		}
 	}
 	if raw.Link != nil {
-		if v.link, err = templates(*raw.Link); err != nil {
+		if v.link, err = list(*raw.Link); err != nil {
 			errs = append(errs, fmt.Errorf("link: %w", err))
 		}
 	}
 	if raw.Thread != nil {
-		if v.thread, err = templates(*raw.Thread); err != nil {
+		if v.thread, err = list(*raw.Thread); err != nil {
 			errs = append(errs, fmt.Errorf("thread: %w", err))
 		}
 		for _, t := range v.thread {
@@ -541,7 +555,7 @@ func compileFact(rf rawFact) (factSpec, error) {
 		fs.typ = "text"
 	}
 	if !factTypes[fs.typ] {
-		return fs, fmt.Errorf("type %q is not one of text, money, time, duration, person, link, list, count, bool, code", rf.Type)
+		return fs, fmt.Errorf("type %q is not one of text, money, time, duration, person, link, list, count, bool, code, number", rf.Type)
 	}
 	switch {
 	case rf.Label.key != "" && !labelKeys[rf.Label.key]:

@@ -743,3 +743,39 @@ value = "{price}"
 		}
 	}
 }
+
+// TestCatalogue_EmptyCaseLists: a case clears the entry's candidates with
+// an empty list (SendGrid's batch of many messages has no one thread).
+func TestCatalogue_EmptyCaseLists(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"crm": `title = "Lead {id}"
+link = "{url}"
+thread = "lead-{id}"
+summary = "{note}"
+event = "lead"
+[[detect]]
+body = { id = "*" }
+[[case]]
+when = { batch = "*" }
+thread = []
+link = []
+title = []
+summary.en = []
+summary.ru = []
+event = []
+`,
+	})
+	body := `{"id":7,"url":"https://crm.example/leads/7","note":"n"}`
+	if d := diffNotification(Notification{Source: "CRM", Event: "lead", Title: "Lead 7", Summary: "n", Link: "https://crm.example/leads/7",
+		Thread: "lead-7", Importance: ImportanceNormal}, formatWith(t, c, "en", "application/json", body)); d != "" {
+		t.Error(d)
+	}
+	batch := `{"id":7,"batch":1,"url":"https://crm.example/leads/7","note":"n"}`
+	if d := diffNotification(Notification{Source: "CRM", Importance: ImportanceNormal}, formatWith(t, c, "en", "application/json", batch)); d != "" {
+		t.Error(d)
+	}
+	// Outside a case an empty list says nothing and stays an error.
+	if _, _, err := parseEntry("x", []byte(minimal+"thread = []\n[[detect]]\nbody = { a = \"*\" }\n")); err == nil {
+		t.Error("an entry's empty thread list is accepted")
+	}
+}
