@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/url"
 	"strconv"
 	"strings"
@@ -778,4 +780,65 @@ event = []
 	if _, _, err := parseEntry("x", []byte(minimal+"thread = []\n[[detect]]\nbody = { a = \"*\" }\n")); err == nil {
 		t.Error("an entry's empty thread list is accepted")
 	}
+}
+
+// multipartBody writes a multipart/form-data body of text parts and one
+// file part, as Plex and Jotform post theirs.
+func multipartBody(t *testing.T, fields [][2]string, file string) (string, []byte) {
+	t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for _, f := range fields {
+		if err := w.WriteField(f[0], f[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if file != "" {
+		fw, err := w.CreateFormFile(file, file+".jpg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00binary"))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return w.FormDataContentType(), b.Bytes()
+}
+
+func TestDecode_Multipart(t *testing.T) {
+	t.Run("PayloadPartIsTheJSON", func(t *testing.T) { // Plex: payload + thumb
+		ct, body := multipartBody(t, [][2]string{{"payload", `{"event":"media.play","Account":{"title":"elan"},"Metadata":{"title":"Picture Me Rollin'"}}`}}, "thumb")
+		got, ok := evalIn(t, "en", ct, string(body), "{event}: {Metadata.title} by {Account.title}")
+		if got != "media.play: Picture Me Rollin' by elan" || !ok {
+			t.Errorf("eval = %q, %v", got, ok)
+		}
+	})
+	t.Run("TextPartsAreFields", func(t *testing.T) { // Jotform: fields + rawRequest
+		ct, body := multipartBody(t, [][2]string{{"formID", "31751954731962"}, {"formTitle", "Contact"}, {"rawRequest", `{"q3_name":{"first":"Ann","last":"Lee"}}`}, {"tags[]", "a"}, {"tags[]", "b"}}, "upload")
+		got, ok := evalIn(t, "en", ct, string(body), "{formTitle} {formID}: {rawRequest.q3_name.first} {rawRequest.q3_name.last} [{tags}]")
+		if got != "Contact 31751954731962: Ann Lee [a, b]" || !ok {
+			t.Errorf("eval = %q, %v", got, ok)
+		}
+		p := decode(Event{ContentType: ct, Body: body})
+		for _, f := range p.form {
+			if f.key == "upload" {
+				t.Errorf("the file part is a field: %q", f.value)
+			}
+		}
+	})
+	t.Run("NotMultipart", func(t *testing.T) {
+		for _, tt := range []struct{ ct, body string }{
+			{"multipart/form-data; boundary=xyz", "no parts here"},
+			{"multipart/form-data", "--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--xyz--"}, // no boundary given
+		} {
+			if p := decode(Event{ContentType: tt.ct, Body: []byte(tt.body)}); p.form != nil || p.root != nil || p.text == "" {
+				t.Errorf("%q: form %v root %v text %q, want text", tt.body, p.form, p.root, p.text)
+			}
+		}
+		ct, body := multipartBody(t, nil, "thumb") // a file alone: nothing to read
+		if p := decode(Event{ContentType: ct, Body: body}); p.form != nil || p.root != nil {
+			t.Errorf("a file-only body: form %v root %v", p.form, p.root)
+		}
+	})
 }

@@ -53,21 +53,25 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 
 // decode reads the body: JSON when it parses as JSON whatever its label (a
 // form's single payload= field holding JSON included), a form when labelled
-// so, else text. A UTF-8 byte order mark before the body, which .NET
+// so (urlencoded, or multipart's text parts: Plex, Jotform), else text. A UTF-8 byte order mark before the body, which .NET
 // senders write (Azure DevOps), is not part of it (RFC 8259 §8.1 lets a
 // reader ignore one).
 func decode(ev Event) payload {
 	p := payload{ev: ev}
 	body := bytes.TrimSpace(bytes.TrimPrefix(ev.Body, utf8BOM))
-	mt, _, _ := mime.ParseMediaType(ev.ContentType)
+	mt, params, _ := mime.ParseMediaType(ev.ContentType)
 	if len(body) > 0 && (body[0] == '{' || body[0] == '[' || body[0] == '"' || strings.HasSuffix(mt, "json")) {
 		if root, err := parseJSON(body); err == nil {
 			p.root = root
 			return p
 		}
 	}
-	if mt == "application/x-www-form-urlencoded" {
-		if fields, ok := parseForm(string(body)); ok {
+	if mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data" {
+		fields, ok := parseForm(string(body))
+		if mt == "multipart/form-data" {
+			fields, ok = parseMultipart(ev.Body, params["boundary"]) // form.go
+		}
+		if ok {
 			if len(fields) == 1 && fields[0].key == "payload" {
 				if root, err := parseJSON([]byte(fields[0].value)); err == nil {
 					p.root = root
