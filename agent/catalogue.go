@@ -108,7 +108,8 @@ type factSpec struct {
 	currency *tmpl
 	minor    bool
 	unit     string
-	until    *tmpl // a duration's end time: the duration runs from value to it
+	until    *tmpl          // a duration's end time: the duration runs from value to it
+	zone     *time.Location // the zone of a time written without one
 	path     bodyPath
 	item     *tmpl
 	where    []cond // a list's (a count's) items are those where all hold
@@ -268,6 +269,7 @@ type (
 		Minor    *bool             `toml:"minor"`
 		Unit     string            `toml:"unit"`
 		Until    string            `toml:"until"`
+		Zone     string            `toml:"zone"`
 		Path     string            `toml:"path"`
 		Item     string            `toml:"item"`
 		Where    map[string]string `toml:"where"`
@@ -579,6 +581,14 @@ func compileFact(rf rawFact) (factSpec, error) {
 	}
 	if rf.Until != "" && fs.typ != "duration" {
 		return fs, errors.New("until is for durations only")
+	}
+	if rf.Zone != "" {
+		if fs.typ != "time" {
+			return fs, errors.New("zone is for times only")
+		}
+		if fs.zone, err = parseZone(rf.Zone); err != nil {
+			return fs, err
+		}
 	}
 	if (rf.Path != "" || rf.Item != "") && fs.typ != "list" && fs.typ != "count" {
 		return fs, errors.New("path and item are for lists and counts only")
@@ -1054,8 +1064,13 @@ func (fs *factSpec) render(x *scope) string {
 		}
 		return joinNonEmpty(" ", s, cur)
 	case "time":
-		if t, ok := formatTime(s, lang); ok {
-			return t
+		if w, ok := parseTime(s); ok {
+			if !w.zone && !w.noTime && fs.zone != nil {
+				y, mo, d := w.t.Date()
+				w.t = time.Date(y, mo, d, w.t.Hour(), w.t.Minute(), w.t.Second(), w.t.Nanosecond(), fs.zone)
+				w.zone = true
+			}
+			return writeTime(w, lang)
 		}
 	case "duration":
 		if fs.until != nil {
@@ -1091,6 +1106,18 @@ func (fs *factSpec) render(x *scope) string {
 		}
 	}
 	return s
+}
+
+// parseZone reads a time fact's zone: "UTC" or an offset "+03:00".
+func parseZone(s string) (*time.Location, error) {
+	if s == "UTC" || s == "Z" {
+		return time.UTC, nil
+	}
+	if t, err := time.Parse("-07:00", s); err == nil {
+		_, off := t.Zone()
+		return time.FixedZone(s, off), nil
+	}
+	return nil, fmt.Errorf("zone %q (UTC or an offset such as +03:00)", s)
 }
 
 // between is the time from start to end, two timestamps parseTime reads

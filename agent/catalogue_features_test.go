@@ -842,3 +842,41 @@ func TestDecode_Multipart(t *testing.T) {
 		}
 	})
 }
+
+// TestCatalogue_TimeZone: a sender that writes UTC without a zone (Uptime
+// Kuma's heartbeat.time) names it in the entry.
+func TestCatalogue_TimeZone(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"kuma": `[[detect]]
+body = { heartbeat = "*" }
+[[fact]]
+label = "created"
+type = "time"
+value = "{heartbeat.time}"
+zone = "UTC"
+[[fact]]
+label = "updated"
+type = "time"
+value = "{heartbeat.local}"
+zone = "+03:00"
+`,
+	})
+	tests := []struct{ lang, body, created, updated string }{
+		{"en", `{"heartbeat":{"time":"2023-07-31 18:56:15.374","local":"31.07.2023 21:56:15"}}`, "2023-07-31 18:56 UTC", "2023-07-31 21:56 +03:00"},
+		{"ru", `{"heartbeat":{"time":"2023-07-31T18:56:15+02:00","local":"2023-07-31"}}`, "31.07.2023 18:56 +02:00", "31.07.2023"}, // a zone or a date alone: as written
+	}
+	for _, tt := range tests {
+		n := formatWith(t, c, tt.lang, "application/json", tt.body)
+		if len(n.Facts) != 2 || n.Facts[0].Value != tt.created || n.Facts[1].Value != tt.updated {
+			t.Errorf("%s: facts %v, want %q and %q", tt.body, n.Facts, tt.created, tt.updated)
+		}
+	}
+	for src, want := range map[string]string{
+		"[[fact]]\nlabel = \"created\"\ntype = \"time\"\nvalue = \"{a}\"\nzone = \"Moscow\"\n": `zone "Moscow"`,
+		"[[fact]]\nlabel = \"created\"\nvalue = \"{a}\"\nzone = \"UTC\"\n":                     "zone is for times only",
+	} {
+		if _, _, err := parseEntry("x", []byte(minimal+"[[detect]]\nbody = { a = \"*\" }\n"+src)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want %q", err, want)
+		}
+	}
+}
