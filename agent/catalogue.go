@@ -108,7 +108,8 @@ type factSpec struct {
 	currency *tmpl
 	minor    bool
 	unit     string
-	until    *tmpl // a duration's end time: the duration runs from value to it
+	until    *tmpl          // a duration's end time: the duration runs from value to it
+	zone     *time.Location // the zone of a time written without one
 	path     bodyPath
 	item     *tmpl
 	where    []cond // a list's (a count's) items are those where all hold
@@ -131,7 +132,7 @@ func (lb label) text(x *scope) string {
 // Fact types.
 var factTypes = map[string]bool{
 	"text": true, "money": true, "time": true, "duration": true, "person": true, "link": true,
-	"list": true, "count": true, "bool": true, "code": true,
+	"list": true, "count": true, "bool": true, "code": true, "number": true,
 }
 
 // labelKeys are the common labels; locales/catalogue.*.toml translate each
@@ -268,6 +269,7 @@ type (
 		Minor    *bool             `toml:"minor"`
 		Unit     string            `toml:"unit"`
 		Until    string            `toml:"until"`
+		Zone     string            `toml:"zone"`
 		Path     string            `toml:"path"`
 		Item     string            `toml:"item"`
 		Where    map[string]string `toml:"where"`
@@ -410,7 +412,7 @@ func parseEntry(id string, b []byte) (*entry, []block, error) {
 		}
 		blocks = append(blocks, block{e: e, conds: conds})
 	}
-	base, err := compileVariant(variant{importance: ImportanceNormal}, raw.rawVariant)
+	base, err := compileVariant(variant{importance: ImportanceNormal}, raw.rawVariant, false)
 	if err != nil {
 		bad("%w", err)
 	}
@@ -425,7 +427,7 @@ func parseEntry(id string, b []byte) (*entry, []block, error) {
 			bad("case %d: no when", i+1)
 			continue
 		}
-		v, err := compileVariant(base, rc.rawVariant)
+		v, err := compileVariant(base, rc.rawVariant, true)
 		if err != nil {
 			bad("case %d: %w", i+1, err)
 			continue
@@ -438,33 +440,47 @@ func parseEntry(id string, b []byte) (*entry, []block, error) {
 	return e, blocks, nil
 }
 
-// compileVariant is base with the fields raw sets replaced.
-func compileVariant(base variant, raw rawVariant) (variant, error) {
+// compileVariant is base with the fields raw sets replaced. In a case
+// (inCase), an empty list clears the entry's candidates: `thread = []` is
+// no thread.
+func compileVariant(base variant, raw rawVariant, inCase bool) (variant, error) {
 	v := base
 	var errs []error
 	var err error
+	list := func(src []string) ([]*tmpl, error) {
+		if inCase && len(src) == 0 {
+			return nil, nil
+		}
+		return templates(src)
+	}
+	text := func(raw rawTexts) (texts, error) {
+		if inCase && len(raw.en) == 0 && len(raw.ru) == 0 {
+			return texts{}, nil
+		}
+		return compileTexts(raw)
+	}
 	if raw.Event != nil {
-		if v.event, err = templates(*raw.Event); err != nil {
+		if v.event, err = list(*raw.Event); err != nil {
 			errs = append(errs, fmt.Errorf("event: %w", err))
 		}
 	}
 	if raw.Title != nil {
-		if v.title, err = compileTexts(*raw.Title); err != nil {
+		if v.title, err = text(*raw.Title); err != nil {
 			errs = append(errs, fmt.Errorf("title: %w", err))
 		}
 	}
 	if raw.Summary != nil {
-		if v.summary, err = compileTexts(*raw.Summary); err != nil {
+		if v.summary, err = text(*raw.Summary); err != nil {
 			errs = append(errs, fmt.Errorf("summary: %w", err))
 		}
 	}
 	if raw.Link != nil {
-		if v.link, err = templates(*raw.Link); err != nil {
+		if v.link, err = list(*raw.Link); err != nil {
 			errs = append(errs, fmt.Errorf("link: %w", err))
 		}
 	}
 	if raw.Thread != nil {
-		if v.thread, err = templates(*raw.Thread); err != nil {
+		if v.thread, err = list(*raw.Thread); err != nil {
 			errs = append(errs, fmt.Errorf("thread: %w", err))
 		}
 		for _, t := range v.thread {
@@ -541,7 +557,7 @@ func compileFact(rf rawFact) (factSpec, error) {
 		fs.typ = "text"
 	}
 	if !factTypes[fs.typ] {
-		return fs, fmt.Errorf("type %q is not one of text, money, time, duration, person, link, list, count, bool, code", rf.Type)
+		return fs, fmt.Errorf("type %q is not one of text, money, time, duration, person, link, list, count, bool, code, number", rf.Type)
 	}
 	switch {
 	case rf.Label.key != "" && !labelKeys[rf.Label.key]:
@@ -565,6 +581,14 @@ func compileFact(rf rawFact) (factSpec, error) {
 	}
 	if rf.Until != "" && fs.typ != "duration" {
 		return fs, errors.New("until is for durations only")
+	}
+	if rf.Zone != "" {
+		if fs.typ != "time" {
+			return fs, errors.New("zone is for times only")
+		}
+		if fs.zone, err = parseZone(rf.Zone); err != nil {
+			return fs, err
+		}
 	}
 	if (rf.Path != "" || rf.Item != "") && fs.typ != "list" && fs.typ != "count" {
 		return fs, errors.New("path and item are for lists and counts only")
@@ -1040,8 +1064,13 @@ func (fs *factSpec) render(x *scope) string {
 		}
 		return joinNonEmpty(" ", s, cur)
 	case "time":
-		if t, ok := formatTime(s, lang); ok {
-			return t
+		if w, ok := parseTime(s); ok {
+			if !w.zone && !w.noTime && fs.zone != nil {
+				y, mo, d := w.t.Date()
+				w.t = time.Date(y, mo, d, w.t.Hour(), w.t.Minute(), w.t.Second(), w.t.Nanosecond(), fs.zone)
+				w.zone = true
+			}
+			return writeTime(w, lang)
 		}
 	case "duration":
 		if fs.until != nil {
@@ -1054,6 +1083,20 @@ func (fs *factSpec) render(x *scope) string {
 		if d, ok := parseDuration(s, fs.unit); ok {
 			return formatDuration(d, lang)
 		}
+	case "number":
+		if neg, whole, frac, ok := parseDecimal(s); ok {
+			out := group(whole, thousandsSep[lang])
+			if thousandsSep[lang] == "" {
+				out = group(whole, ",")
+			}
+			if frac != "" {
+				out += "." + frac
+			}
+			if neg {
+				out = "-" + out
+			}
+			return out
+		}
 	case "bool":
 		switch strings.ToLower(s) {
 		case "true", "1", "yes", "y", "on":
@@ -1063,6 +1106,18 @@ func (fs *factSpec) render(x *scope) string {
 		}
 	}
 	return s
+}
+
+// parseZone reads a time fact's zone: "UTC" or an offset "+03:00".
+func parseZone(s string) (*time.Location, error) {
+	if s == "UTC" || s == "Z" {
+		return time.UTC, nil
+	}
+	if t, err := time.Parse("-07:00", s); err == nil {
+		_, off := t.Zone()
+		return time.FixedZone(s, off), nil
+	}
+	return nil, fmt.Errorf("zone %q (UTC or an offset such as +03:00)", s)
 }
 
 // between is the time from start to end, two timestamps parseTime reads

@@ -1,7 +1,10 @@
 package agent
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -616,4 +619,264 @@ func keys2(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestCatalogue_CardLastFour: a card's brand and last four digits are what
+// a receipt prints. The engine masks by the key a placeholder names (its
+// last step, mask.go's sensitiveKey) and by the shape of the text it makes;
+// neither hides "VISA •••• 4242" or a last4 under a "card" object.
+func TestCatalogue_CardLastFour(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"pay": `[[detect]]
+body = { payment_method = "*" }
+[[fact]]
+label = "card"
+type = "code"
+value = "{payment_method.card.brand|upper} •••• {payment_method.card.last4}"
+[[fact]]
+label = "card"
+value = "{payment_method.card.last4}"
+[[fact]]
+label = "card"
+value = "{payment_method.card.number}"
+`,
+	})
+	body := `{"payment_method":{"card":{"brand":"visa","last4":"4242","exp_month":12,"number":"4242424242424242"}}}`
+	n := formatWith(t, c, "en", "application/json", body)
+	want := []Fact{{"Card", "VISA •••• 4242"}, {"Card", "4242"}, {"Card", Masked}}
+	if d := diffNotification(Notification{Source: "PAY", Importance: ImportanceNormal, Facts: want}, n); d != "" {
+		t.Error(d)
+	}
+}
+
+func TestPayloadSecrets_NotSecrets(t *testing.T) {
+	// T-Bank's documented example: Pan "string" and a masked card number.
+	ev := Event{ContentType: "application/json", Body: []byte(`{"Pan":"430000******0777","CardNumber":"string","Token":"••••","password":"hunter22","api_key":"abc"}`)}
+	if got := PayloadSecrets(ev); len(got) != 1 || got[0] != "hunter22" {
+		t.Errorf("PayloadSecrets = %q, want only hunter22", got)
+	}
+}
+
+func TestTemplate_HumanCamelCase(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"NewErrorOccurred", "new error occurred"}, // Raygun
+		{"LessThanOrEqual", "less than or equal"},  // Azure Monitor
+		{"UnAcknowledge", "un acknowledge"},        // Opsgenie
+		{"pull_request_review", "pull request review"},
+		{"SCANNING_COMPLETED", "SCANNING COMPLETED"}, // no hump: as written
+		{"statusChanged_event", "status changed event"},
+		{"HTTPError", "HTTPError"}, // no lower-to-upper hump
+		{"v1.2-beta", "v1 2 beta"},
+	}
+	for _, tt := range tests {
+		if got, _ := evalIn(t, "en", "application/json", `{"s":"`+tt.in+`"}`, "{s|human}"); got != tt.want {
+			t.Errorf("{%q|human} = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTemplate_Unhtml(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Ship Your Idea &ndash; Color: Black", "Ship Your Idea – Color: Black"}, // WooCommerce's REST API
+		{"Tom &amp; Jerry&#39;s <b>best</b>&nbsp;tea", "Tom & Jerry's best tea"},
+		{"<p>Line one</p><p>Line two</p>", "Line one Line two"},
+		{"a &lt;b&gt; tag, written", "a <b> tag, written"}, // text the sender escaped stays text
+		{"2 < 3 > 1", "2 < 3 > 1"},
+	}
+	for _, tt := range tests {
+		body := `{"s":` + strconv.Quote(tt.in) + `}`
+		if got, _ := evalIn(t, "en", "application/json", body, "{s|unhtml}"); got != tt.want {
+			t.Errorf("{%q|unhtml} = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTemplate_PadAndBytes(t *testing.T) {
+	// Sonarr's season and episode numbers, Radarr's release size.
+	body := `{"episodes":[{"seasonNumber":2,"episodeNumber":14}],"release":{"size":2172672000},"small":512,"kb":1048500,"big":16106127360,"name":"x"}`
+	tests := []struct{ lang, src, want string }{
+		{"en", "S{episodes.0.seasonNumber|pad:2}E{episodes.0.episodeNumber|pad:2}", "S02E14"},
+		{"en", "{episodes.0.episodeNumber|pad:1}", "14"},
+		{"en", "{episodes.0.seasonNumber|pad:3}", "002"},
+		{"en", "{name|pad:3}", "x"}, // not a number: as written
+		{"en", "{release.size|bytes}", "2.0 GB"},
+		{"ru", "{release.size|bytes}", "2.0 ГБ"},
+		{"en", "{small|bytes}", "512 B"},
+		{"en", "{kb|bytes}", "1.0 MB"}, // 1023.9 KB
+		{"en", "{big|bytes}", "15 GB"},
+		{"en", "{name|bytes}", "x"},
+	}
+	for _, tt := range tests {
+		if got, _ := evalIn(t, tt.lang, "application/json", body, tt.src); got != tt.want {
+			t.Errorf("%s: %s = %q, want %q", tt.lang, tt.src, got, tt.want)
+		}
+	}
+	for _, src := range []string{"{a|pad:0}", "{a|pad:10}", "{a|pad}", "{a|pad:x}"} {
+		if _, err := parseTemplate(src); err == nil {
+			t.Errorf("parseTemplate(%q) is accepted", src)
+		}
+	}
+}
+
+func TestCatalogue_Number(t *testing.T) {
+	// amoCRM's price is the lead's budget in a currency the webhook does
+	// not name.
+	c := testCatalogue(t, map[string]string{
+		"crm": `[[detect]]
+body = { id = "*" }
+[[fact]]
+label = "value"
+type = "number"
+value = "{price}"
+`,
+	})
+	tests := []struct{ lang, price, want string }{
+		{"en", `24234`, "24,234"},
+		{"ru", `24234`, "24\u00a0234"},
+		{"ru", `"1234567.5"`, "1\u00a0234\u00a0567.5"},
+		{"en", `"-1200"`, "-1,200"},
+		{"en", `"1000,50"`, "1,000.50"},
+		{"en", `"about 5"`, "about 5"},
+	}
+	for _, tt := range tests {
+		n := formatWith(t, c, tt.lang, "application/json", `{"id":7,"price":`+tt.price+`}`)
+		if len(n.Facts) != 1 || n.Facts[0].Value != tt.want {
+			t.Errorf("%s %s: facts %v, want %q", tt.lang, tt.price, n.Facts, tt.want)
+		}
+	}
+}
+
+// TestCatalogue_EmptyCaseLists: a case clears the entry's candidates with
+// an empty list (SendGrid's batch of many messages has no one thread).
+func TestCatalogue_EmptyCaseLists(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"crm": `title = "Lead {id}"
+link = "{url}"
+thread = "lead-{id}"
+summary = "{note}"
+event = "lead"
+[[detect]]
+body = { id = "*" }
+[[case]]
+when = { batch = "*" }
+thread = []
+link = []
+title = []
+summary.en = []
+summary.ru = []
+event = []
+`,
+	})
+	body := `{"id":7,"url":"https://crm.example/leads/7","note":"n"}`
+	if d := diffNotification(Notification{Source: "CRM", Event: "lead", Title: "Lead 7", Summary: "n", Link: "https://crm.example/leads/7",
+		Thread: "lead-7", Importance: ImportanceNormal}, formatWith(t, c, "en", "application/json", body)); d != "" {
+		t.Error(d)
+	}
+	batch := `{"id":7,"batch":1,"url":"https://crm.example/leads/7","note":"n"}`
+	if d := diffNotification(Notification{Source: "CRM", Importance: ImportanceNormal}, formatWith(t, c, "en", "application/json", batch)); d != "" {
+		t.Error(d)
+	}
+	// Outside a case an empty list says nothing and stays an error.
+	if _, _, err := parseEntry("x", []byte(minimal+"thread = []\n[[detect]]\nbody = { a = \"*\" }\n")); err == nil {
+		t.Error("an entry's empty thread list is accepted")
+	}
+}
+
+// multipartBody writes a multipart/form-data body of text parts and one
+// file part, as Plex and Jotform post theirs.
+func multipartBody(t *testing.T, fields [][2]string, file string) (string, []byte) {
+	t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for _, f := range fields {
+		if err := w.WriteField(f[0], f[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if file != "" {
+		fw, err := w.CreateFormFile(file, file+".jpg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00binary"))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return w.FormDataContentType(), b.Bytes()
+}
+
+func TestDecode_Multipart(t *testing.T) {
+	t.Run("PayloadPartIsTheJSON", func(t *testing.T) { // Plex: payload + thumb
+		ct, body := multipartBody(t, [][2]string{{"payload", `{"event":"media.play","Account":{"title":"elan"},"Metadata":{"title":"Picture Me Rollin'"}}`}}, "thumb")
+		got, ok := evalIn(t, "en", ct, string(body), "{event}: {Metadata.title} by {Account.title}")
+		if got != "media.play: Picture Me Rollin' by elan" || !ok {
+			t.Errorf("eval = %q, %v", got, ok)
+		}
+	})
+	t.Run("TextPartsAreFields", func(t *testing.T) { // Jotform: fields + rawRequest
+		ct, body := multipartBody(t, [][2]string{{"formID", "31751954731962"}, {"formTitle", "Contact"}, {"rawRequest", `{"q3_name":{"first":"Ann","last":"Lee"}}`}, {"tags[]", "a"}, {"tags[]", "b"}}, "upload")
+		got, ok := evalIn(t, "en", ct, string(body), "{formTitle} {formID}: {rawRequest.q3_name.first} {rawRequest.q3_name.last} [{tags}]")
+		if got != "Contact 31751954731962: Ann Lee [a, b]" || !ok {
+			t.Errorf("eval = %q, %v", got, ok)
+		}
+		p := decode(Event{ContentType: ct, Body: body})
+		for _, f := range p.form {
+			if f.key == "upload" {
+				t.Errorf("the file part is a field: %q", f.value)
+			}
+		}
+	})
+	t.Run("NotMultipart", func(t *testing.T) {
+		for _, tt := range []struct{ ct, body string }{
+			{"multipart/form-data; boundary=xyz", "no parts here"},
+			{"multipart/form-data", "--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--xyz--"}, // no boundary given
+		} {
+			if p := decode(Event{ContentType: tt.ct, Body: []byte(tt.body)}); p.form != nil || p.root != nil || p.text == "" {
+				t.Errorf("%q: form %v root %v text %q, want text", tt.body, p.form, p.root, p.text)
+			}
+		}
+		ct, body := multipartBody(t, nil, "thumb") // a file alone: nothing to read
+		if p := decode(Event{ContentType: ct, Body: body}); p.form != nil || p.root != nil {
+			t.Errorf("a file-only body: form %v root %v", p.form, p.root)
+		}
+	})
+}
+
+// TestCatalogue_TimeZone: a sender that writes UTC without a zone (Uptime
+// Kuma's heartbeat.time) names it in the entry.
+func TestCatalogue_TimeZone(t *testing.T) {
+	c := testCatalogue(t, map[string]string{
+		"kuma": `[[detect]]
+body = { heartbeat = "*" }
+[[fact]]
+label = "created"
+type = "time"
+value = "{heartbeat.time}"
+zone = "UTC"
+[[fact]]
+label = "updated"
+type = "time"
+value = "{heartbeat.local}"
+zone = "+03:00"
+`,
+	})
+	tests := []struct{ lang, body, created, updated string }{
+		{"en", `{"heartbeat":{"time":"2023-07-31 18:56:15.374","local":"31.07.2023 21:56:15"}}`, "2023-07-31 18:56 UTC", "2023-07-31 21:56 +03:00"},
+		{"ru", `{"heartbeat":{"time":"2023-07-31T18:56:15+02:00","local":"2023-07-31"}}`, "31.07.2023 18:56 +02:00", "31.07.2023"}, // a zone or a date alone: as written
+	}
+	for _, tt := range tests {
+		n := formatWith(t, c, tt.lang, "application/json", tt.body)
+		if len(n.Facts) != 2 || n.Facts[0].Value != tt.created || n.Facts[1].Value != tt.updated {
+			t.Errorf("%s: facts %v, want %q and %q", tt.body, n.Facts, tt.created, tt.updated)
+		}
+	}
+	for src, want := range map[string]string{
+		"[[fact]]\nlabel = \"created\"\ntype = \"time\"\nvalue = \"{a}\"\nzone = \"Moscow\"\n": `zone "Moscow"`,
+		"[[fact]]\nlabel = \"created\"\nvalue = \"{a}\"\nzone = \"UTC\"\n":                     "zone is for times only",
+	} {
+		if _, _, err := parseEntry("x", []byte(minimal+"[[detect]]\nbody = { a = \"*\" }\n"+src)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want %q", err, want)
+		}
+	}
 }

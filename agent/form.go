@@ -1,6 +1,11 @@
 package agent
 
 import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/url"
 	"strconv"
 	"strings"
@@ -156,4 +161,49 @@ func parseForm(s string) []formField {
 		out = append(out, formField{key: key, value: val})
 	}
 	return out
+}
+
+// maxMultipartFields bounds the parts of a multipart body read as fields.
+const maxMultipartFields = 1000
+
+// parseMultipart reads a multipart/form-data body's text parts as form
+// fields, in order: Plex sends its JSON in a "payload" part beside a JPEG
+// "thumb", Jotform a "rawRequest" part. File parts (a file name, or a type
+// that is not text or JSON) are left out, as the reader cannot see them. ok
+// is false when the body is not multipart with that boundary.
+func parseMultipart(body []byte, boundary string) ([]formField, bool) {
+	if boundary == "" {
+		return nil, false
+	}
+	r := multipart.NewReader(bytes.NewReader(body), boundary)
+	var out []formField
+	for len(out) < maxMultipartFields {
+		part, err := r.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, false
+		}
+		name := part.FormName()
+		if name == "" || part.FileName() != "" || !textPart(part.Header.Get("Content-Type")) {
+			continue
+		}
+		b, err := io.ReadAll(part)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, formField{key: name, value: string(b)})
+	}
+	return out, len(out) > 0
+}
+
+// textPart reports a part's Content-Type that a person can read: none
+// (text/plain by RFC 7578), text/*, or JSON.
+func textPart(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (strings.HasPrefix(mt, "text/") || strings.HasSuffix(mt, "json"))
 }

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bytes"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -59,17 +60,28 @@ func (p payload) tree() *node {
 }
 
 // decode reads the body as body.Classify decides, the way ingest did: JSON,
-// a form (its single payload= field holding JSON, as GitHub sends, read as
-// that JSON), binary, or text; a UTF-8 byte order mark before it skipped.
+// a form (its single payload= field holding JSON, as GitHub and Plex send,
+// read as that JSON; multipart's text parts count as a form), binary, or
+// text; a UTF-8 byte order mark before it skipped.
 func decode(ev Event) payload {
 	p := payload{ev: ev}
 	c := body.ClassifyWith(ev.ContentType, ev.Body, p.validJSON)
 	p.kind = c.Kind
+	var fields []formField
+	// multipart/form-data's text parts are a form too (Plex sends its JSON
+	// in a "payload" part beside a JPEG, Jotform a "rawRequest" part).
+	if mt, params, err := mime.ParseMediaType(ev.ContentType); err == nil && mt == "multipart/form-data" {
+		if mf, ok := parseMultipart(ev.Body, params["boundary"]); ok { // form.go
+			p.root, p.kind, c.Kind, fields = nil, body.Form, body.Form, mf
+		}
+	}
 	switch c.Kind {
 	case body.JSON:
 		return p
 	case body.Form:
-		fields := parseForm(string(bytes.TrimSpace(body.TrimBOM(ev.Body))))
+		if fields == nil {
+			fields = parseForm(string(bytes.TrimSpace(body.TrimBOM(ev.Body))))
+		}
 		if len(fields) == 1 && fields[0].key == "payload" {
 			if body.ClassifyWith("", []byte(fields[0].value), p.validJSON).Kind == body.JSON {
 				p.kind = body.JSON

@@ -2,11 +2,15 @@ package agent
 
 import (
 	"fmt"
+	"html"
+	"math"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/herald-relay/herald/locales"
 )
@@ -44,6 +48,7 @@ type placeholder struct {
 var templateFilters = map[string]bool{
 	"branch": true, "short": true, "line": true, "count": true, "len": true, "upper": true,
 	"lower": true, "human": true, "time": true, "duration": true, "host": true, "status": true,
+	"unhtml": true, "bytes": true,
 }
 
 // catalogueStatus are the status words {value|status} translates beyond
@@ -70,6 +75,69 @@ var catalogueStatus = map[string]string{
 	"minor": "minor", "major": "major", "critical": "critical", "available": "available",
 	"not_responding": "not_responding", "reporting_error": "reporting_error", "ignored": "ignored",
 	"accepted": "accepted", "rejected": "rejected", "awaiting_host": "awaiting_host",
+}
+
+// byteUnits are the units of |bytes, by language: 1024 of one is the next.
+var byteUnits = map[string][]string{
+	"en": {"B", "KB", "MB", "GB", "TB", "PB", "EB"},
+	"ru": {"Б", "КБ", "МБ", "ГБ", "ТБ", "ПБ", "ЭБ"},
+}
+
+// formatBytes writes a size in bytes with the largest unit it has at least
+// one of, in 1024s as Radarr, Sonarr and file managers count: "2.0 GB"
+// (one decimal under 10), "15 GB", "512 B"; Russian "2.0 ГБ".
+func formatBytes(b uint64, lang string) string {
+	u, ok := byteUnits[lang]
+	if !ok {
+		u = byteUnits["en"]
+	}
+	v, i := float64(b), 0
+	for v >= 1024 && i < len(u)-1 {
+		v /= 1024
+		i++
+	}
+	if math.Round(v) >= 1024 && i < len(u)-1 { // 1023.9 KB reads 1.0 MB
+		v /= 1024
+		i++
+	}
+	switch {
+	case i == 0:
+		return strconv.FormatUint(b, 10) + " " + u[0]
+	case v < 9.95:
+		return strconv.FormatFloat(v, 'f', 1, 64) + " " + u[i]
+	}
+	return strconv.FormatFloat(math.Round(v), 'f', 0, 64) + " " + u[i]
+}
+
+// htmlTag matches an HTML tag, for |unhtml.
+var htmlTag = regexp.MustCompile(`<[a-zA-Z/!][^<>]{0,500}>`)
+
+// humanCamel splits the camelCase words of s into lower-case words
+// ("NewErrorOccurred" is "new error occurred", "LessThanOrEqual" "less than
+// or equal"); words without a hump ("SCANNING", "v1", "ok") stay as written.
+func humanCamel(s string) string {
+	words := strings.Fields(s)
+	changed := false
+	for i, w := range words {
+		hump, plain := false, true
+		for j, r := range w {
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				plain = false
+				break
+			}
+			if j > 0 && unicode.IsUpper(r) {
+				prev, _ := utf8.DecodeLastRuneInString(w[:j])
+				hump = hump || unicode.IsLower(prev)
+			}
+		}
+		if hump && plain {
+			words[i], changed = strings.Join(keyWords(w), " "), true
+		}
+	}
+	if !changed {
+		return s
+	}
+	return strings.Join(words, " ")
 }
 
 // statusKey folds a status word as catalogueStatus spells it.
@@ -201,6 +269,10 @@ func parsePlaceholder(s string) (*placeholder, error) {
 			break
 		}
 		f = strings.TrimSpace(f)
+		if n, ok := strings.CutPrefix(f, "pad:"); ok && len(n) == 1 && n[0] >= '1' && n[0] <= '9' {
+			ph.filters = append(ph.filters, f)
+			continue
+		}
 		if !templateFilters[f] {
 			return nil, fmt.Errorf("unknown filter %q in {%s}", f, s)
 		}
@@ -425,7 +497,7 @@ func (x *scope) filter(name, s string) string {
 	case "lower":
 		return strings.ToLower(s)
 	case "human":
-		return humanize(s)
+		return humanCamel(humanize(s))
 	case "time":
 		if t, ok := formatTime(s, x.l.Lang()); ok {
 			return t
@@ -438,6 +510,19 @@ func (x *scope) filter(name, s string) string {
 		if u, err := url.Parse(s); err == nil && u.Hostname() != "" {
 			return u.Hostname()
 		}
+	case "bytes":
+		if b, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return formatBytes(b, x.l.Lang())
+		}
+	case "pad:1", "pad:2", "pad:3", "pad:4", "pad:5", "pad:6", "pad:7", "pad:8", "pad:9":
+		if isDigits(s) {
+			for w := int(name[4] - '0'); len(s) < w; {
+				s = "0" + s
+			}
+		}
+		return s
+	case "unhtml":
+		return strings.Join(strings.Fields(html.UnescapeString(htmlTag.ReplaceAllString(s, " "))), " ")
 	case "status":
 		if k, ok := catalogueStatus[statusKey(s)]; ok {
 			return x.l.T("catalogue.status."+k, nil)
