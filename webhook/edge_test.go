@@ -149,11 +149,12 @@ func TestHookPost_Fair(t *testing.T) {
 	}
 	t.Run("Webhook", func(t *testing.T) {
 		t.Parallel()
-		// 12 senders hold requests to webhook A; only 8 get in, and
-		// webhook B is served as if nothing happened.
+		// 40 senders hold requests to webhook A, more than the whole
+		// budget; only 8 get in, and webhook B is served as if nothing
+		// happened.
 		e := setupFair(t)
 		a, b := e.token, e.webhook(t, "b")
-		if got := e.holdMany(t, addrs(1, 12), repeat(a, 12))[a]; got != 8 {
+		if got := e.holdMany(t, addrs(1, 40), repeat(a, 40))[a]; got != 8 {
 			t.Errorf("webhook A holds %d requests, want its share: 8", got)
 		}
 		if got := e.postFrom(t, "127.0.9.1", b); got != http.StatusAccepted {
@@ -302,7 +303,7 @@ func TestHookPost_ShortBody(t *testing.T) {
 // do) reads the 413, with a declared length and chunked alike.
 func TestHookPost_TooLargeSentWhole(t *testing.T) {
 	e := setup(t, storagetest.SQLiteURL(t))
-	body := `{"a":"` + strings.Repeat("x", 4<<20) + `"}` // 4 MiB: more than the sockets buffer
+	body := `{"a":"` + strings.Repeat("x", 12<<20) + `"}` // 12 MiB: more than the sockets buffer
 	for _, tt := range []struct{ name, head, body string }{
 		{"Length", fmt.Sprintf("Content-Length: %d\r\n", len(body)), body},
 		{"Chunked", "Transfer-Encoding: chunked\r\n", chunked(body, 32<<10)},
