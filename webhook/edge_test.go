@@ -137,9 +137,10 @@ func repeat(s string, n int) []string {
 }
 
 // TestHookPost_Fair: the room for requests in progress is shared fairly.
-// With MAX_BODY_BYTES 1024 the budget is four shares of 74,752 bytes; a
-// held request counts 1,000 + 8 KiB + its headers, about 9.2 KB: eight
-// fill a share, thirty-two the total.
+// With MAX_BODY_BYTES 1024 the budget is four shares of 41,984 bytes (the
+// largest request: 1 KiB of body, 8 KiB, 32 KiB of headers); a held request
+// counts 1,000 + 8 KiB + its headers, 9,268 bytes: four fill a share,
+// eighteen the total.
 func TestHookPost_Fair(t *testing.T) {
 	setupFair := func(t *testing.T) *env {
 		return setup(t, storagetest.SQLiteURL(t), func(c *webhook.Config) {
@@ -150,12 +151,12 @@ func TestHookPost_Fair(t *testing.T) {
 	t.Run("Webhook", func(t *testing.T) {
 		t.Parallel()
 		// 40 senders hold requests to webhook A, more than the whole
-		// budget; only 8 get in, and webhook B is served as if nothing
+		// budget; only 4 get in, and webhook B is served as if nothing
 		// happened.
 		e := setupFair(t)
 		a, b := e.token, e.webhook(t, "b")
-		if got := e.holdMany(t, addrs(1, 40), repeat(a, 40))[a]; got != 8 {
-			t.Errorf("webhook A holds %d requests, want its share: 8", got)
+		if got := e.holdMany(t, addrs(1, 40), repeat(a, 40))[a]; got != 4 {
+			t.Errorf("webhook A holds %d requests, want its share: 4", got)
 		}
 		if got := e.postFrom(t, "127.0.9.1", b); got != http.StatusAccepted {
 			t.Fatalf("webhook B while A holds its share: %d, want 202", got)
@@ -166,19 +167,19 @@ func TestHookPost_Fair(t *testing.T) {
 	})
 	t.Run("Address", func(t *testing.T) {
 		t.Parallel()
-		// One address holds requests to five webhooks, 8 each: were
-		// only webhooks counted, they would take the whole budget (32).
+		// One address holds requests to five webhooks, 4 each: were
+		// only webhooks counted, they would take the whole budget (18).
 		e := setupFair(t)
 		var tokens []string
 		for i := range 5 {
-			tokens = append(tokens, repeat(e.webhook(t, fmt.Sprint("w", i)), 8)...)
+			tokens = append(tokens, repeat(e.webhook(t, fmt.Sprint("w", i)), 4)...)
 		}
 		held := 0
 		for _, n := range e.holdMany(t, repeat("127.0.1.1", len(tokens)), tokens) {
 			held += n
 		}
-		if held != 8 {
-			t.Errorf("one address holds %d requests, want its share: 8", held)
+		if held != 4 {
+			t.Errorf("one address holds %d requests, want its share: 4", held)
 		}
 		if got := e.postFrom(t, "127.0.9.1", e.token); got != http.StatusAccepted {
 			t.Fatalf("another address while one holds its share: %d, want 202", got)
@@ -192,22 +193,22 @@ func TestHookPost_Fair(t *testing.T) {
 	})
 	t.Run("Total", func(t *testing.T) {
 		t.Parallel()
-		// Four webhooks from eight addresses, none over its share, fill
-		// the budget: memory stays bounded, the next request waits.
+		// Five webhooks from twenty addresses, none over its share,
+		// fill the budget: memory stays bounded, the next request waits.
 		e := setupFair(t)
 		var from, tokens []string
-		for i := range 4 {
-			tokens = append(tokens, repeat(e.webhook(t, fmt.Sprint("w", i)), 8)...)
-			for j := range 8 {
-				from = append(from, fmt.Sprintf("127.0.%d.%d", 1+j%8, 1+i))
+		for i := range 5 {
+			tokens = append(tokens, repeat(e.webhook(t, fmt.Sprint("w", i)), 4)...)
+			for j := range 4 {
+				from = append(from, fmt.Sprintf("127.0.%d.%d", 1+j, 1+i))
 			}
 		}
 		held := 0
 		for _, n := range e.holdMany(t, from, tokens) {
 			held += n
 		}
-		if held != 32 {
-			t.Errorf("%d requests held, want 32 (the whole budget)", held)
+		if held != 18 {
+			t.Errorf("%d requests held, want 18 (the whole budget)", held)
 		}
 		if got := e.postFrom(t, "127.0.9.1", e.token); got != http.StatusServiceUnavailable {
 			t.Fatalf("a request while the budget is full: %d, want 503", got)
@@ -379,10 +380,10 @@ func TestHookPost_StoredHeaders(t *testing.T) {
 		return h
 	}
 	t.Run("Long", func(t *testing.T) {
-		h := store(t, "X-Big", strings.Repeat("é", 20<<10))
+		h := store(t, "X-Big", strings.Repeat("é", 10<<10))
 		big := h["X-Big"]
 		if !strings.HasSuffix(big, "…") || len(big) > 1<<10+len("…") || !strings.HasPrefix(big, "éé") || strings.ContainsRune(big, '\uFFFD') {
-			t.Errorf("a 40 KiB header stored as %d bytes %.20q…, want it cut to 1 KiB at a character, ending in …", len(big), big)
+			t.Errorf("a 20 KiB header stored as %d bytes %.20q…, want it cut to 1 KiB at a character, ending in …", len(big), big)
 		}
 	})
 	t.Run("Many", func(t *testing.T) {

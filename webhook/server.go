@@ -57,9 +57,10 @@ type Server struct {
 const webhookCacheTTL = 2 * time.Second
 
 // MaxHeaderBytes bounds a request's headers (HTTPServer): larger get 431
-// before a handler sees them. Webhook senders send a few KiB; a bound far
-// above that keeps a thousand held connections from costing a gigabyte.
-const MaxHeaderBytes = 64 << 10
+// before a handler sees them. Webhook senders send a few KiB, and nginx's
+// default refuses more than 32 KiB; net/http's own default (1 MiB) let a
+// thousand held connections cost 1.6 GB.
+const MaxHeaderBytes = 32 << 10
 
 // defaultBodyReadTimeout is Config.BodyReadTimeout's default: a 1 MiB body
 // must come at 100 KiB/s or better, which every sending server does.
