@@ -219,14 +219,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, w wiring) int {
 			return 1
 		}
 	}
-	httpSrv := &http.Server{
-		Handler:           api.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	httpSrv := api.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	log.Info("herald started", "version", ver, "listen", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"database", db.Dialect(), "llm", ag.LLMEnabled())
 

@@ -52,14 +52,31 @@ func FuzzClassifyBody(f *testing.F) {
 		default:
 			t.Fatalf("unknown warning %q", warning)
 		}
-		// What is stored of headers is JSON that reads back as sent.
+		// What is stored of headers is JSON within its bound that reads
+		// back as sent, long values cut, or is left out for the bound.
 		h := http.Header{"X-Fuzz": {string(body)}, "Content-Type": {contentType}}
+		headers := appendHeaders(nil, h)
+		if len(headers) > maxStoredHeaders {
+			t.Fatalf("stored headers take %d bytes, over %d", len(headers), maxStoredHeaders)
+		}
 		var back map[string]string
-		if err := json.Unmarshal(appendHeaders(nil, h), &back); err != nil {
+		if err := json.Unmarshal(headers, &back); err != nil {
 			t.Fatalf("stored headers are not JSON: %v", err)
 		}
-		if got, want := back["X-Fuzz"], replaceInvalid(string(body)); got != want {
+		want := string(body)
+		if len(want) > maxStoredHeaderValue {
+			cut := maxStoredHeaderValue
+			for !utf8.RuneStart(want[cut]) {
+				cut--
+			}
+			want = replaceInvalid(want[:cut]) + "…"
+		} else {
+			want = replaceInvalid(want)
+		}
+		if got, ok := back["X-Fuzz"]; ok && got != want {
 			t.Fatalf("header read back as %q, want %q", got, want)
+		} else if alone := appendHeaders(nil, http.Header{"X-Fuzz": h["X-Fuzz"]}); !ok && len(headers)+len(alone)-1 <= maxStoredHeaders {
+			t.Fatalf("header left out of %s though it fits", headers)
 		}
 		if k := dedupKey(http.Header{"Idempotency-Key": {string(body)}}, body); k != "" && (!utf8.ValidString(k) || len(k) > maxKeyLen+64) {
 			t.Fatalf("dedup key %q is not clean", k)

@@ -2,11 +2,12 @@ package webhook
 
 import (
 	"bytes"
-	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,8 +19,12 @@ import (
 
 var (
 	errEmptyBody = errors.New("webhook: empty body")
-	errShortBody = errors.New("webhook: body shorter than its Content-Length")
-	errBusy      = errors.New("webhook: too many requests in progress")
+	// errShortBody is a body that ended (or whose connection broke) before
+	// its Content-Length or last chunk: the sender's doing (400).
+	errShortBody = errors.New("webhook: body cut short by the sender")
+	// errSlowBody is a body not received within Config.BodyReadTimeout (408).
+	errSlowBody = errors.New("webhook: body not received in time")
+	errBusy     = errors.New("webhook: too many requests in progress")
 )
 
 // targetError is a malformed ?chat= or X-Herald-Chat (400).
@@ -65,7 +70,8 @@ func targetKey(key string, target int64) string {
 
 const (
 	// requestOverhead is what an ingest request counts for beyond its body
-	// against Config.MaxInflightBytes (headers, the stored copy's extras).
+	// and headers against Config.MaxInflightBytes (the stored copy's
+	// extras, the answer).
 	requestOverhead = 8 << 10
 	// inflightWait is how long a request waits for room before 503.
 	inflightWait = 2 * time.Second
@@ -94,36 +100,42 @@ func (s *Server) handleHookPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.ContentLength > s.cfg.MaxBodyBytes {
-		// Refused unread; closing the connection spares reading the rest.
-		w.Header().Set("Connection", "close")
-		s.fail(w, r, &http.MaxBytesError{Limit: s.cfg.MaxBodyBytes}, "webhook_id", wh.ID)
+		// Refused unread: a client that waits for "100 Continue" sends
+		// nothing more, one that sends it all at once is drained.
+		s.tooLarge(w, r, r.ContentLength, !expectsContinue(r), "webhook_id", wh.ID)
 		return
 	}
 	if ok, retryAfter := s.limits.check(wh.ID, start); !ok {
 		s.tooMany(w, retryAfter)
 		return
 	}
+	// The request holds its headers (already read), its body and the
+	// stored copy of both: it waits for room for all of them.
 	cost := s.cfg.MaxBodyBytes
 	if r.ContentLength >= 0 {
 		cost = r.ContentLength
 	}
-	cost += requestOverhead
-	if !s.inflight.TryAcquire(cost) {
-		wctx, cancel := context.WithTimeout(ctx, inflightWait)
-		err := s.inflight.Acquire(wctx, cost)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				err = errBusy
-			}
-			s.fail(w, r, err, "webhook_id", wh.ID)
+	c := s.inflight.claim(wh.ID, clientAddr(r), cost+requestOverhead+headerBytes(r.Header))
+	if err := s.inflight.acquire(ctx, c, inflightWait); err != nil {
+		s.fail(w, r, err, "webhook_id", wh.ID)
+		return
+	}
+	defer s.inflight.release(c)
+
+	// A sender gets a bounded time to send its body, so that a slow one
+	// holds its room only that long. The deadline is lifted once the body
+	// is in: past it the connection's reader would cancel the request
+	// while the event is being stored.
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(s.cfg.BodyReadTimeout))
+	body, err := readBody(w, r, s.cfg.MaxBodyBytes)
+	rc.SetReadDeadline(time.Time{})
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			// Read past the limit: the sender is sending, drain it.
+			s.tooLarge(w, r, -1, true, "webhook_id", wh.ID)
 			return
 		}
-	}
-	defer s.inflight.Release(cost)
-
-	body, err := readBody(w, r, s.cfg.MaxBodyBytes)
-	if err != nil {
 		s.fail(w, r, err, "webhook_id", wh.ID)
 		return
 	}
@@ -196,22 +208,88 @@ func (s *Server) tooMany(w http.ResponseWriter, retryAfter string) {
 	writeError(w, http.StatusTooManyRequests, "rate limit of this webhook exceeded, retry after "+retryAfter+" s")
 }
 
-// readBody reads a body of at most limit bytes: 413 past it (MaxBytesReader
-// stops reading there and has the connection closed after the answer).
+// readBody reads a body of at most limit bytes: a *http.MaxBytesError past
+// it, errSlowBody when the read deadline passes, errShortBody when the body
+// ends early or its connection breaks (every read error is the sender's:
+// the body comes from its connection).
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	body := http.MaxBytesReader(w, r.Body, limit)
+	var buf []byte
+	var err error
 	if n := r.ContentLength; n >= 0 && n <= limit {
 		// The size is known: one allocation, no regrowing.
-		buf := make([]byte, n)
-		if _, err := io.ReadFull(body, buf); err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, errShortBody
-			}
-			return nil, err
-		}
+		buf = make([]byte, n)
+		_, err = io.ReadFull(body, buf)
+	} else {
+		buf, err = io.ReadAll(body)
+	}
+	if err == nil {
 		return buf, nil
 	}
-	return io.ReadAll(body)
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return nil, err
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, errSlowBody
+	}
+	return nil, fmt.Errorf("%w: %w", errShortBody, err)
+}
+
+const (
+	// maxDrainBytes and drainTimeout bound what is read and thrown away of
+	// a body refused as too large, so that its sender reads the 413.
+	maxDrainBytes = 16 << 20
+	drainTimeout  = 5 * time.Second
+)
+
+// tooLarge answers 413 to a body over MAX_BODY_BYTES and closes the
+// connection. When drain is set it first reads and discards the rest of the
+// body (remaining bytes, -1 when unknown), at most maxDrainBytes within
+// drainTimeout, as nginx's lingering close does: a client that sends its
+// whole body before reading the answer (no "Expect: 100-continue": Python's
+// clients, many SDKs) would otherwise have its connection reset under it and
+// never read the 413. A rest larger than the bound is not waited for: that
+// client would be reset anyway.
+func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, remaining int64, drain bool, attrs ...any) {
+	drain = drain && remaining <= maxDrainBytes
+	rc := http.NewResponseController(w)
+	if drain {
+		// The answer goes out while the body is still being read.
+		rc.EnableFullDuplex()
+	}
+	w.Header().Set("Connection", "close")
+	s.fail(w, r, &http.MaxBytesError{Limit: s.cfg.MaxBodyBytes}, attrs...)
+	if !drain {
+		return
+	}
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	rc.SetReadDeadline(time.Now().Add(drainTimeout))
+	io.CopyN(io.Discard, r.Body, maxDrainBytes)
+}
+
+// expectsContinue reports a request that waits for "100 Continue" before it
+// sends its body.
+func expectsContinue(r *http.Request) bool {
+	for _, v := range r.Header["Expect"] {
+		if strings.EqualFold(strings.TrimSpace(v), "100-continue") {
+			return true
+		}
+	}
+	return false
+}
+
+// headerBytes is about what a request's headers take on the wire (and, read,
+// in memory).
+func headerBytes(h http.Header) int64 {
+	var n int
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4 // ": " and CRLF
+		}
+	}
+	return int64(n)
 }
 
 var jsonContentType = []string{"application/json"}
@@ -246,74 +324,148 @@ var droppedHeaders = map[string]bool{
 	"X-Pagerduty-Signature": true, "X-Grafana-Alerting-Signature": true, "X-Twilio-Signature": true,
 	"X-Api-Key": true, "Api-Key": true, "X-Herald-Chat": true, // X-Herald-Chat: where to deliver, not part of the event
 	"Connection": true, "Content-Length": true, "Accept-Encoding": true, "Keep-Alive": true,
-	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true, "Expect": true,
 }
 
-// credentialWords catch vendor headers not in the list (X-Foo-Token,
-// X-Bar-Secret, X-Baz-Signature).
-var credentialWords = []string{"token", "secret", "signature", "password", "auth", "api-key", "apikey", "hmac", "session"}
+// A header is taken for a credential, and not stored, by its name's shape,
+// whatever the vendor (X-Foo-Token, X-Access-Key, Api_key, X-Sig): the
+// list above only spares the look. The rule is a superset of the one the
+// agent masks payload keys and header names by (agent/mask.go), so nothing
+// it would mask is ever stored.
+
+// credentialParts are looked for anywhere in a name folded to lower-case
+// letters and digits ("X-Access-Key" → "xaccesskey", "Api_key" → "apikey").
+var credentialParts = []string{
+	"auth", "token", "secret", "signature", "password", "passwd", "passphrase", "credential",
+	"apikey", "accesskey", "privatekey", "secretkey", "signingkey", "encryptionkey",
+	"cookie", "session", "hmac", "bearer", "cardnumber", "creditcard", "securitycode",
+}
+
+// credentialWords must be a whole word of the name, between '-', '_', '.'
+// or spaces ("X-Key", "X-Sig", "X-Pass"), so that "Pinned" or "Keyword"
+// stay.
+var credentialWords = map[string]bool{
+	"key": true, "sig": true, "mac": true, "pwd": true, "pass": true, "pin": true, "otp": true,
+	"jwt": true, "cvv": true, "cvv2": true, "cvc": true, "cvc2": true, "pan": true, "card": true, "ssn": true,
+}
+
+// idKeys are what a "key" names in the headers that carry an id, not a
+// credential: Idempotency-Key (the IETF draft), Bitbucket's X-Event-Key.
+var idKeys = map[string]bool{"idempotency": true, "event": true}
 
 // isCredentialHeader reports a header whose name says it holds a credential.
+// It allocates nothing for names up to 128 bytes (it runs for every header
+// of every request).
 func isCredentialHeader(k string) bool {
-	for _, w := range credentialWords {
-		if containsFold(k, w) {
+	var fbuf, wbuf [128]byte
+	folded, words := fbuf[:0], wbuf[:0] // letters and digits; the same with words apart
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+			folded = append(folded, c)
+			words = append(words, c)
+		} else if c == '-' || c == '_' || c == '.' || c == ' ' {
+			words = append(words, ' ')
+		}
+	}
+	for _, p := range credentialParts {
+		if bytes.Contains(folded, []byte(p)) {
 			return true
 		}
 	}
-	return false
+	key, id := false, false
+	for len(words) > 0 {
+		w := words
+		if i := bytes.IndexByte(words, ' '); i >= 0 {
+			w, words = words[:i], words[i+1:]
+		} else {
+			words = nil
+		}
+		switch {
+		case string(w) == "key":
+			key = true
+		case credentialWords[string(w)]:
+			return true
+		case idKeys[string(w)]:
+			id = true
+		}
+	}
+	return key && !id
 }
 
-// containsFold is strings.Contains ignoring ASCII case, for a lower-case
-// word, without lower-casing (allocating) the name.
-func containsFold(s, word string) bool {
-	for i := 0; i+len(word) <= len(s); i++ {
-		j := 0
-		for ; j < len(word); j++ {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != word[j] {
-				break
-			}
-		}
-		if j == len(word) {
-			return true
-		}
-	}
-	return false
-}
+const (
+	// maxStoredHeaderName: a header with a longer name is not stored.
+	maxStoredHeaderName = 128
+	// maxStoredHeaderValue: a longer value (repeated headers joined) is
+	// stored cut to this many bytes, at a character boundary, ending in "…".
+	maxStoredHeaderValue = 1 << 10
+	// maxStoredHeaders bounds the stored headers' JSON: headers are stored
+	// by name in order, one that would take them past it is left out (and
+	// the next, shorter ones are still stored).
+	maxStoredHeaders = 8 << 10
+)
 
 // appendHeaders appends what is stored of a request's headers, a JSON
 // object by name: everything a summary can use (event type, delivery id,
-// user agent), no credentials. Repeated headers are joined with ", ".
+// user agent), no credentials, within the bounds above. Repeated headers
+// are joined with ", ".
 func appendHeaders(b []byte, h http.Header) []byte {
 	var arr [32]string
 	keys := arr[:0]
 	for k := range h {
-		if !droppedHeaders[k] && !isCredentialHeader(k) {
+		if len(k) <= maxStoredHeaderName && !droppedHeaders[k] && !isCredentialHeader(k) {
 			keys = append(keys, k)
 		}
 	}
 	slices.Sort(keys)
+	start := len(b)
 	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
+	for _, k := range keys {
+		mark := len(b)
+		if mark > start+1 {
 			b = append(b, ',')
 		}
 		b = appendJSONString(b, k)
 		b = append(b, ':')
-		for j, v := range h[k] {
-			if j > 0 {
-				b = append(b, ", "...)
-			}
-			b = appendJSONStringPart(b, v, j == 0, j == len(h[k])-1)
-		}
-		if len(h[k]) == 0 {
-			b = append(b, `""`...)
+		b = appendHeaderValue(b, h[k])
+		if len(b)-start+1 > maxStoredHeaders {
+			b = b[:mark]
 		}
 	}
 	return append(b, '}')
+}
+
+// appendHeaderValue appends the values of a header joined with ", ", as a
+// JSON string cut to maxStoredHeaderValue bytes.
+func appendHeaderValue(b []byte, vs []string) []byte {
+	if len(vs) == 0 {
+		return append(b, `""`...)
+	}
+	left := maxStoredHeaderValue
+	b = append(b, '"')
+	for j, v := range vs {
+		if j > 0 {
+			if left < 2 {
+				return append(b, `…"`...)
+			}
+			b = append(b, ", "...)
+			left -= 2
+		}
+		if len(v) > left {
+			cut := left
+			for cut > 0 && !utf8.RuneStart(v[cut]) {
+				cut--
+			}
+			b = appendJSONStringPart(b, v[:cut], false, false)
+			return append(b, `…"`...)
+		}
+		b = appendJSONStringPart(b, v, false, false)
+		left -= len(v)
+	}
+	return append(b, '"')
 }
 
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.

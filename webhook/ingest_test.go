@@ -363,28 +363,6 @@ func TestHookPost_Revoked(t *testing.T) {
 	})
 }
 
-func TestHookPost_Busy(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, databaseURL string) {
-		// Room for two 1 KiB requests in progress at once.
-		e := setup(t, databaseURL, func(c *webhook.Config) { c.MaxInflightBytes = 1 })
-		addr := strings.TrimPrefix(e.srv.URL, "http://")
-		for range 2 {
-			// Announce 1000 bytes and send none: the request holds its room.
-			conn, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			fmt.Fprintf(conn, "POST /hook/%s HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n", e.token)
-		}
-		time.Sleep(100 * time.Millisecond) // let both reach the server
-		code, m, h := e.post(t, "application/json", strings.NewReader(strings.Repeat(" ", 999)+"1"))
-		if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
-			t.Fatalf("got %d %v, want 503 with Retry-After while full", code, m)
-		}
-	})
-}
-
 func TestMetrics(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		e := setup(t, databaseURL)

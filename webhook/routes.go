@@ -2,7 +2,11 @@
 // posts to, event status, health, and (in webhook mode) Telegram's updates.
 package webhook
 
-import "net/http"
+import (
+	"net/http"
+	"path"
+	"strings"
+)
 
 // Handler returns every route Herald serves (SPEC §3).
 func (s *Server) Handler() http.Handler {
@@ -18,8 +22,34 @@ func (s *Server) Handler() http.Handler {
 	for pattern, h := range s.extra {
 		mux.Handle(pattern, h)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
-	})
-	return s.metrics.count(mux)
+	}
+	mux.HandleFunc("/", notFound)
+	return s.metrics.count(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The mux would redirect a path with "..", "." or "//" to its
+		// clean form: /hook/../x would get a 307 where every unknown
+		// token gets the one 404. No client of ours sends such a path.
+		if p := r.URL.EscapedPath(); p != cleanPath(p) && r.Method != http.MethodConnect {
+			notFound(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+}
+
+// cleanPath is the canonical form of a path, as http.ServeMux makes it:
+// path.Clean's, with a trailing slash kept.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
 }

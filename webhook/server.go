@@ -6,12 +6,12 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"log"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
-	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/herald-relay/herald/storage"
@@ -24,10 +24,15 @@ type Config struct {
 	// included (HOOK_RATE_LIMIT); 0 means no limit.
 	RateLimit  int
 	RateWindow time.Duration
-	// MaxInflightBytes bounds the request bodies all ingest requests may
-	// hold at once, so that a flood waits (and then gets 503) instead of
-	// exhausting memory; 0 means 32 MiB (at least two bodies' worth).
+	// MaxInflightBytes bounds the bytes (bodies, headers, stored copies)
+	// all ingest requests may hold at once, so that a flood waits (and then
+	// gets 503) instead of exhausting memory; 0 means 32 MiB, and it is at
+	// least four of the largest requests. One webhook, and one client
+	// address, may hold a quarter of it (see budget).
 	MaxInflightBytes int64
+	// BodyReadTimeout bounds the time a request's body may take to arrive
+	// once Herald reads it (408 past it); 0 means 10 s.
+	BodyReadTimeout time.Duration
 	// Now is the clock signatures' timestamps are checked against; nil
 	// means time.Now.
 	Now func() time.Time
@@ -46,12 +51,22 @@ type Server struct {
 	lookups  singleflight.Group                                              // concurrent cache misses of one token share one query
 	lookup   func(ctx context.Context, hash []byte) (storage.Webhook, error) // db.WebhookByTokenHash; tests count it
 	limits   *limits
-	inflight *semaphore.Weighted
+	inflight *budget
 	metrics  *metrics
 }
 
 // webhookCacheTTL is how long a token lookup is reused (see webhookCache).
 const webhookCacheTTL = 2 * time.Second
+
+// MaxHeaderBytes bounds a request's headers (HTTPServer): larger get 431
+// before a handler sees them. Webhook senders send a few KiB, and nginx's
+// default refuses more than 32 KiB; net/http's own default (1 MiB) let a
+// thousand held connections cost 1.6 GB.
+const MaxHeaderBytes = 32 << 10
+
+// defaultBodyReadTimeout is Config.BodyReadTimeout's default: a 1 MiB body
+// must come at 100 KiB/s or better, which every sending server does.
+const defaultBodyReadTimeout = 10 * time.Second
 
 // New makes a Server. wake is rung after committed events, with the chats
 // they were queued for (nil: any chat), so the workers start at once
@@ -69,19 +84,41 @@ func New(db *storage.DB, cfg Config, log *slog.Logger, wake func(chats []int64))
 	if cfg.MaxInflightBytes <= 0 {
 		cfg.MaxInflightBytes = 32 << 20
 	}
-	cfg.MaxInflightBytes = max(cfg.MaxInflightBytes, 2*(cfg.MaxBodyBytes+requestOverhead))
+	if cfg.BodyReadTimeout <= 0 {
+		cfg.BodyReadTimeout = defaultBodyReadTimeout
+	}
+	// The largest request must fit a share, and four shares the total.
+	largest := cfg.MaxBodyBytes + requestOverhead + MaxHeaderBytes
+	cfg.MaxInflightBytes = max(cfg.MaxInflightBytes, 4*largest)
 	return &Server{
 		db: db, cfg: cfg, log: log, bell: &doorbell{wake: wake}, extra: map[string]http.Handler{},
 		cache:    newWebhookCache(webhookCacheTTL),
 		lookup:   db.WebhookByTokenHash,
 		limits:   newLimits(cfg.RateLimit, cfg.RateWindow),
-		inflight: semaphore.NewWeighted(cfg.MaxInflightBytes),
+		inflight: newBudget(cfg.MaxInflightBytes, max(cfg.MaxInflightBytes/4, largest)),
 		metrics:  newMetrics(db),
 	}
 }
 
 // Mount adds a route served by another package (e.g. "POST /telegram").
 func (s *Server) Mount(pattern string, h http.Handler) { s.extra[pattern] = h }
+
+// HTTPServer is the http.Server to serve Handler with: every timeout set,
+// and headers bounded by MaxHeaderBytes. errorLog gets net/http's own
+// complaints (nil: the log package's standard logger).
+func (s *Server) HTTPServer(errorLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// The whole request; an ingest body has its own, shorter deadline
+		// (Config.BodyReadTimeout).
+		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   30 * time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: MaxHeaderBytes,
+		ErrorLog:       errorLog,
+	}
+}
 
 // webhookFor resolves the {token} of a request. Every way a token can be
 // wrong — unknown, revoked, regenerated away, its owner banned — is the same
@@ -194,7 +231,19 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, attrs .
 		writeError(w, http.StatusUnauthorized, sigErr.reason)
 	case errors.Is(err, errEmptyBody):
 		writeError(w, http.StatusBadRequest, "empty body: post the event as the request body")
+	case errors.Is(err, errShortBody):
+		// The sender's doing (it closed, or its connection broke), not a
+		// storage failure: nothing for an operator to act on.
+		s.log.Debug("body cut short by the sender", append(attrs, "error", err)...)
+		writeError(w, http.StatusBadRequest, "body ended before its announced length: nothing was stored, send the whole body")
+	case errors.Is(err, errSlowBody):
+		s.log.Debug("body not received in time", attrs...)
+		w.Header().Set("Connection", "close")
+		writeError(w, http.StatusRequestTimeout, "body not received within "+strconv.Itoa(int(s.cfg.BodyReadTimeout.Seconds()))+" s: nothing was stored")
 	case errors.Is(err, errBusy):
+		if busy, ok := errors.AsType[*busyError](err); ok {
+			attrs = append(attrs, "full", busy.full)
+		}
 		s.log.Warn("ingest saturated, asking the sender to retry", attrs...)
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "too many requests in progress, retry later")
@@ -209,10 +258,18 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, attrs .
 	}
 }
 
+// writeJSON answers v with its length, so that an answer flushed while the
+// request is still being read (tooLarge) is complete as soon as it is sent.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	b = append(b, '\n')
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	w.Write(b)
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

@@ -71,7 +71,10 @@ func setupDB(t *testing.T, db *storage.DB, configure ...func(*webhook.Config)) *
 	}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s := webhook.New(db, cfg, log, func([]int64) { e.rings.Add(1) })
-	e.srv = httptest.NewServer(s.Handler())
+	// The server as main runs it: its timeouts and header bound.
+	e.srv = httptest.NewUnstartedServer(nil)
+	e.srv.Config = s.HTTPServer(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	return e
 }
