@@ -1,8 +1,6 @@
 package agent
 
-import (
-	"strconv"
-)
+import ()
 
 // stripeSender formats Stripe events, known by {"object": "event", "type": …}.
 // Specs: https://docs.stripe.com/api/events/object
@@ -115,13 +113,7 @@ func stripeAmount(minor int64, cur, lang string) string {
 	case "ISK":
 		c.exp = 2
 	}
-	neg := minor < 0
-	digits := strconv.FormatInt(minor, 10)
-	if neg {
-		digits = digits[1:]
-	}
-	whole, frac := shiftPoint(digits, c.exp)
-	return writeMoney(neg, whole, frac, c, lang)
+	return formatMinor(minor, c, lang)
 }
 
 // stripePlan is a subscription's price per period, "$15.00 / month", from

@@ -124,6 +124,11 @@ func formatMoney(minor int64, cur, lang string) string {
 	if !ok {
 		c = currencyStub(cur)
 	}
+	return formatMinor(minor, c, lang)
+}
+
+// formatMinor writes an amount in c's minor units, by c's exponent.
+func formatMinor(minor int64, c currency, lang string) string {
 	neg := minor < 0
 	digits := strconv.FormatInt(minor, 10)
 	if neg {
