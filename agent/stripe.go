@@ -1,7 +1,5 @@
 package agent
 
-import ()
-
 // stripeSender formats Stripe events, known by {"object": "event", "type": …}.
 // Specs: https://docs.stripe.com/api/events/object
 func stripeSender(root *node) sender {
