@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
@@ -69,7 +70,7 @@ func seedHooks(t *testing.T, tg *telegramtest.Server, databaseURL string, n int)
 	var tokens []string
 	var chats []int64
 	for i := range n {
-		u := telegramtest.User{ID: int64(7000 + i), FirstName: fmt.Sprintf("U%d", i)}
+		u := tgemu.User{ID: int64(7000 + i), FirstName: fmt.Sprintf("U%d", i)}
 		tg.KnownUser(u)
 		if _, err := db.EnsureChat(ctx, storage.Chat{ID: u.ID, Type: "private", Language: "en"}); err != nil {
 			t.Fatal(err)
@@ -257,7 +258,7 @@ func TestE2E_WebhookMode(t *testing.T) {
 		t.Skip("runs two processes and a burst")
 	}
 	databaseURL := storagetest.PostgresURL(t)
-	tg := telegramtest.Start(t, telegramtest.WithLimits())
+	tg := telegramtest.Start(t, tgemu.WithLimits())
 	const chats, perChat = 20, 10
 	tokens, chatIDs := seedHooks(t, tg, databaseURL, chats)
 
@@ -298,7 +299,7 @@ func TestE2E_WebhookMode(t *testing.T) {
 		}
 	})
 	t.Run("Commands", func(t *testing.T) {
-		anna := telegramtest.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
+		anna := tgemu.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
 		for range 2 {
 			reply := command(t, tg, anna, "/help")
 			if !strings.Contains(reply.Text, "/newtoken") {
@@ -695,7 +696,7 @@ func TestE2E_PostgresDigestOutage(t *testing.T) {
 	})
 	s.postAll(t, addr, events)
 	arrived := make(chan struct{})
-	tg.FailNext("sendMessage", telegramtest.Fault{Delay: 6 * time.Second, Arrived: arrived})
+	tg.FailNext("sendMessage", tgemu.Fault{Delay: 6 * time.Second, Arrived: arrived})
 	s.unmute(t)
 	waitClosed(t, arrived, "the digest's send", 30*time.Second, p.logs)
 	ctl("stop", "-m", "immediate")
@@ -744,7 +745,7 @@ func TestE2E_Kill9MidDigest(t *testing.T) {
 		arrived := make(chan struct{})
 		// Held until the sender dies: then Telegram has it, as a request
 		// that reached it whole would be.
-		tg.FailNext("sendMessage", telegramtest.Fault{Delay: time.Minute, Arrived: arrived})
+		tg.FailNext("sendMessage", tgemu.Fault{Delay: time.Minute, Arrived: arrived})
 		s.unmute(t)
 		waitClosed(t, arrived, "the digest's send", 30*time.Second, first.logs)
 		if err := first.cmd.Process.Signal(os.Kill); err != nil {

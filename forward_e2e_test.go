@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
 
@@ -36,7 +37,7 @@ func TestE2E_Forward(t *testing.T) {
 			"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": databaseURL,
 			"FORWARD_ALLOW_PRIVATE": "true",
 		})
-		anna := telegramtest.User{ID: 1001, FirstName: "Anna", Username: "anna", LanguageCode: "en"}
+		anna := tgemu.User{ID: 1001, FirstName: "Anna", Username: "anna", LanguageCode: "en"}
 		hookURL := hookURLRE.FindString(command(t, tg, anna, "/newtoken orders").Text)
 		reply := command(t, tg, anna, "/forward orders "+rcv.URL+"/in")
 		secret := regexp.MustCompile(`whsec_[A-Za-z0-9+/=]+`).FindString(reply.Text)
@@ -76,9 +77,9 @@ func TestE2E_Forward(t *testing.T) {
 		if msg.ID != m["id"] || msg.Webhook != "orders" || msg.Payload["order_id"] != 12345.0 || !strings.Contains(msg.Summary.Text, "12345") {
 			t.Fatalf("forwarded %s", body)
 		}
-		tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool { return strings.HasPrefix(m.Text, "orders · new_order") }, 10*time.Second)
+		tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool { return strings.HasPrefix(m.Text, "orders · new_order") }, 10*time.Second)
 		waitDelivered(t, hookURL, msg.ID)
-		var d telegramtest.Message
+		var d tgemu.Message
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			if d = command(t, tg, anna, "/deliveries orders"); strings.Contains(d.Text, msg.ID) {
 				break
@@ -101,7 +102,7 @@ func TestE2E_ForwardRefusesLoopback(t *testing.T) {
 	startHerald(t, map[string]string{
 		"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": storagetest.SQLiteURL(t),
 	})
-	anna := telegramtest.User{ID: 1001, FirstName: "Anna", Username: "anna", LanguageCode: "en"}
+	anna := tgemu.User{ID: 1001, FirstName: "Anna", Username: "anna", LanguageCode: "en"}
 	command(t, tg, anna, "/newtoken orders")
 	reply := command(t, tg, anna, "/forward orders http://127.0.0.1:9/in")
 	if !strings.Contains(reply.Text, "FORWARD_ALLOW_PRIVATE") {

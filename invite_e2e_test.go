@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
 
@@ -23,9 +24,9 @@ func TestE2E_InviteAndTarget(t *testing.T) {
 		h := startHerald(t, map[string]string{
 			"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": databaseURL,
 		})
-		anna := telegramtest.User{ID: 1001, FirstName: "Anna", Username: "anna", LanguageCode: "en"}
-		bob := telegramtest.User{ID: 1002, FirstName: "Bob", LanguageCode: "en"}
-		carol := telegramtest.User{ID: 1003, FirstName: "Carol", LanguageCode: "en"}
+		anna := tgemu.User{ID: 1001, FirstName: "Anna", Username: "anna", LanguageCode: "en"}
+		bob := tgemu.User{ID: 1002, FirstName: "Bob", LanguageCode: "en"}
+		carol := tgemu.User{ID: 1003, FirstName: "Carol", LanguageCode: "en"}
 
 		hookURL := hookURLRE.FindString(command(t, tg, anna, "/newtoken orders").Text)
 		if hookURL == "" {
@@ -39,7 +40,7 @@ func TestE2E_InviteAndTarget(t *testing.T) {
 		if reply := command(t, tg, bob, "/start "+link[1]); !strings.Contains(reply.Text, "You now receive orders") {
 			t.Fatalf("Bob follows the link: %s", reply)
 		}
-		tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool {
+		tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool {
 			return m.ID > notice && strings.Contains(m.Text, "Bob now receives orders")
 		}, 10*time.Second)
 		command(t, tg, carol, "/start")
@@ -49,8 +50,8 @@ func TestE2E_InviteAndTarget(t *testing.T) {
 		if code != http.StatusAccepted {
 			t.Fatalf("POST: %d %v", code, m)
 		}
-		for _, u := range []telegramtest.User{anna, bob} {
-			tg.WaitMessage(t, u.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "111") }, 10*time.Second)
+		for _, u := range []tgemu.User{anna, bob} {
+			tg.WaitMessage(t, u.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "111") }, 10*time.Second)
 		}
 		waitDelivered(t, hookURL, m["id"].(string))
 
@@ -59,7 +60,7 @@ func TestE2E_InviteAndTarget(t *testing.T) {
 		if code != http.StatusAccepted {
 			t.Fatalf("POST ?chat=Bob: %d %v", code, m)
 		}
-		tg.WaitMessage(t, bob.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "222") }, 10*time.Second)
+		tg.WaitMessage(t, bob.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "222") }, 10*time.Second)
 		if st := waitDelivered(t, hookURL, m["id"].(string)); st["attempts"].(float64) != 1 {
 			t.Errorf("status %v, want delivered in 1 attempt", st)
 		}
@@ -69,7 +70,7 @@ func TestE2E_InviteAndTarget(t *testing.T) {
 		if code != http.StatusAccepted {
 			t.Fatalf("POST ?chat=Anna: %d %v", code, m)
 		}
-		tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "333") }, 10*time.Second)
+		tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "333") }, 10*time.Second)
 		for _, msg := range tg.Messages(anna.ID) {
 			if strings.Contains(msg.Text, "222") {
 				t.Errorf("Anna got Bob's event: %s", msg)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/herald-relay/herald/agent/openaitest"
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
@@ -151,18 +152,18 @@ var hookURLRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/hook/[A-Za-z0-9_-]{4
 
 // command types a command as user in their private chat and returns the
 // bot's next reply.
-func command(t *testing.T, tg *telegramtest.Server, u telegramtest.User, text string) telegramtest.Message {
+func command(t *testing.T, tg *telegramtest.Server, u tgemu.User, text string) tgemu.Message {
 	t.Helper()
-	chat := telegramtest.PrivateChat(u)
+	chat := tgemu.PrivateChat(u)
 	prev := lastID(tg.Messages(chat.ID))
 	tg.UserSends(u, chat, text)
 	// The match runs under the fake's lock: it must not call the fake.
-	return tg.WaitMessage(t, chat.ID, func(m telegramtest.Message) bool {
+	return tg.WaitMessage(t, chat.ID, func(m tgemu.Message) bool {
 		return m.From.IsBot && m.ID > prev
 	}, 10*time.Second)
 }
 
-func lastID(ms []telegramtest.Message) int {
+func lastID(ms []tgemu.Message) int {
 	id := 0
 	for _, m := range ms {
 		id = max(id, m.ID)
@@ -181,7 +182,7 @@ func TestE2E(t *testing.T) {
 		h := startHerald(t, map[string]string{
 			"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": databaseURL,
 		})
-		anna := telegramtest.User{ID: 1001, FirstName: "Anna", Username: "anna", LanguageCode: "en"}
+		anna := tgemu.User{ID: 1001, FirstName: "Anna", Username: "anna", LanguageCode: "en"}
 
 		reply := command(t, tg, anna, "/newtoken orders")
 		hookURL := hookURLRE.FindString(reply.Text)
@@ -197,7 +198,7 @@ func TestE2E(t *testing.T) {
 			t.Fatalf("POST: %d %v, want 202 queued", code, m)
 		}
 		id, _ := m["id"].(string)
-		msg := tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool {
+		msg := tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool {
 			return strings.HasPrefix(m.Text, "orders · new_order")
 		}, 10*time.Second)
 		for _, want := range []string{"orders · new_order", "12345", "9900", "Иван Петров"} {
@@ -255,7 +256,7 @@ func TestE2E_Languages(t *testing.T) {
 	startHerald(t, map[string]string{
 		"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": storagetest.SQLiteURL(t),
 	})
-	ivan := telegramtest.User{ID: 2002, FirstName: "Иван", LanguageCode: "ru"}
+	ivan := tgemu.User{ID: 2002, FirstName: "Иван", LanguageCode: "ru"}
 	if reply := command(t, tg, ivan, "/help"); !strings.Contains(reply.Text, "превращает любой вебхук") {
 		t.Errorf("/help for a ru user: %s", reply)
 	}
@@ -280,7 +281,7 @@ func TestE2E_LLM(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": storagetest.SQLiteURL(t),
 		"OPENAI_API_KEY": ai.Key(), "OPENAI_BASE_URL": ai.URL(), "LLM_TIMEOUT": "2s",
 	})
-	anna := telegramtest.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
+	anna := tgemu.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
 	hookURL := hookURLRE.FindString(command(t, tg, anna, "/newtoken orders").Text)
 
 	ai.Respond(func(openai.ChatCompletionRequest) openaitest.Reply {
@@ -290,7 +291,7 @@ func TestE2E_LLM(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("POST: %d", code)
 	}
-	msg := tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "New order from") }, 10*time.Second)
+	msg := tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "New order from") }, 10*time.Second)
 	if !strings.HasPrefix(msg.Text, "orders · new_order") {
 		t.Errorf("LLM message does not start with the webhook and event: %q", msg.Text)
 	}
@@ -306,7 +307,7 @@ func TestE2E_LLM(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("POST: %d", code)
 	}
-	msg = tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "777") }, 15*time.Second)
+	msg = tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "777") }, 15*time.Second)
 	if !strings.HasPrefix(msg.Text, "orders · new_order") {
 		t.Errorf("fallback message: %q", msg.Text)
 	}
@@ -320,7 +321,7 @@ func TestE2E_Restart(t *testing.T) {
 		tg := telegramtest.Start(t)
 		env := map[string]string{"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": databaseURL}
 		h := startHerald(t, env)
-		anna := telegramtest.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
+		anna := tgemu.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
 		command(t, tg, anna, "/newtoken orders")
 		if code := h.stop(); code != 0 {
 			t.Fatalf("exit %d", code)
@@ -363,7 +364,7 @@ func TestE2E_Restart(t *testing.T) {
 
 		startHerald(t, env)
 		for i := range 2 {
-			tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool {
+			tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool {
 				return strings.Contains(m.Text, "while_down") && strings.Contains(m.Text, fmt.Sprint(i))
 			}, 15*time.Second)
 		}
@@ -380,11 +381,11 @@ func TestE2E_BotCommands(t *testing.T) {
 			"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": databaseURL,
 			"ADMIN_IDS": "1001", "ACCESS_MODE": "invite",
 		})
-		anna := telegramtest.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
-		bob := telegramtest.User{ID: 1002, FirstName: "Bob", LanguageCode: "en"}
-		notification := func(after int) telegramtest.Message {
+		anna := tgemu.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
+		bob := tgemu.User{ID: 1002, FirstName: "Bob", LanguageCode: "en"}
+		notification := func(after int) tgemu.Message {
 			t.Helper()
-			return tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool {
+			return tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool {
 				return m.ID > after && strings.HasPrefix(m.Text, "orders · ")
 			}, 15*time.Second)
 		}
@@ -401,8 +402,8 @@ func TestE2E_BotCommands(t *testing.T) {
 		}
 
 		before := lastID(tg.Messages(anna.ID))
-		tg.UserSends(anna, telegramtest.PrivateChat(anna), "/test orders")
-		tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool {
+		tg.UserSends(anna, tgemu.PrivateChat(anna), "/test orders")
+		tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool {
 			return m.ID > before && strings.Contains(m.Text, "Test event")
 		}, 10*time.Second)
 		notification(before)
@@ -418,8 +419,8 @@ func TestE2E_BotCommands(t *testing.T) {
 			t.Fatalf("while muted: status %v, messages %v", st, tg.Messages(anna.ID))
 		}
 		// The reply and the held event race to the chat: find each by its text.
-		tg.UserSends(anna, telegramtest.PrivateChat(anna), "/unmute orders")
-		tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool {
+		tg.UserSends(anna, tgemu.PrivateChat(anna), "/unmute orders")
+		tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool {
 			return m.ID > before && strings.Contains(m.Text, "Held meanwhile: 1 event")
 		}, 10*time.Second)
 		if n := notification(before); !strings.Contains(n.Text, "12345") {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
@@ -32,8 +33,8 @@ func TestE2E_Membership(t *testing.T) {
 		}
 		t.Cleanup(func() { db.Close() })
 
-		anna := telegramtest.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
-		ops := telegramtest.Group(-700, "Ops")
+		anna := tgemu.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
+		ops := tgemu.Group(-700, "Ops")
 		hookURL := hookURLRE.FindString(command(t, tg, anna, "/newtoken alerts").Text)
 		if hookURL == "" {
 			t.Fatal("/newtoken gave no URL")
@@ -44,7 +45,7 @@ func TestE2E_Membership(t *testing.T) {
 			t.Helper()
 			prev := lastID(tg.Messages(ops.ID))
 			tg.UserSends(anna, ops, text)
-			tg.WaitMessage(t, ops.ID, func(m telegramtest.Message) bool {
+			tg.WaitMessage(t, ops.ID, func(m tgemu.Message) bool {
 				return m.From.IsBot && m.ID > prev && strings.Contains(m.Text, want)
 			}, 10*time.Second)
 		}
@@ -63,7 +64,7 @@ func TestE2E_Membership(t *testing.T) {
 			prev := lastID(tg.Messages(anna.ID))
 			tg.RemoveBotFromChat(anna, ops)
 			// The owner hears of it without any event having to fail first.
-			notice := tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool {
+			notice := tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool {
 				return m.ID > prev && strings.Contains(m.Text, "stopped receiving")
 			}, 10*time.Second)
 			for _, want := range []string{"Ops", "alerts"} {
@@ -105,7 +106,7 @@ func TestE2E_Membership(t *testing.T) {
 			if code != http.StatusAccepted {
 				t.Fatalf("POST: %d %v", code, m)
 			}
-			tg.WaitMessage(t, ops.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "back_again") }, 10*time.Second)
+			tg.WaitMessage(t, ops.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "back_again") }, 10*time.Second)
 		})
 
 		t.Run("BecameSupergroup", func(t *testing.T) {
@@ -134,7 +135,7 @@ func TestE2E_Membership(t *testing.T) {
 			if code != http.StatusAccepted {
 				t.Fatalf("POST: %d %v", code, m)
 			}
-			tg.WaitMessage(t, super, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "in_supergroup") }, 10*time.Second)
+			tg.WaitMessage(t, super, func(m tgemu.Message) bool { return strings.Contains(m.Text, "in_supergroup") }, 10*time.Second)
 			waitDelivered(t, hookURL, m["id"].(string))
 		})
 	})

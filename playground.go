@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/playground"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/webhook"
@@ -34,7 +34,7 @@ DATABASE_URL are ignored.
 const playgroundPoll = 20 * time.Second
 
 // runPlayground runs the whole of Herald against the Bot API emulator
-// (bot/telegramtest) mounted on Herald's own listener under
+// (bot/tgemu) mounted on Herald's own listener under
 // playground.APIPath, with the chat page at playground.Path.
 func runPlayground(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("playground", flag.ContinueOnError)
@@ -52,7 +52,7 @@ func runPlayground(ctx context.Context, args []string, getenv func(string) strin
 		return 2
 	}
 
-	emu := telegramtest.NewServer()
+	emu := tgemu.NewServer()
 	env := map[string]string{
 		// The emulator's token and a placeholder URL, replaced once the
 		// listener's address is known: never the real Telegram.

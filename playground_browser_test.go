@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,153 +13,114 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
 	"github.com/herald-relay/herald/locales"
 )
 
 // This file drives the playground page in a real headless Chromium through
-// chromedriver, with plain W3C WebDriver calls
-// (https://www.w3.org/TR/webdriver2/). Without Chromium or chromedriver the
-// test skips, unless HERALD_REQUIRE_BROWSER=1 (as in CI) makes it fail.
-// HERALD_SCREENSHOT=path saves a screenshot of the page mid-story (how
-// docs/playground.png is made).
+// the Chrome DevTools Protocol, with chromedp: no driver process. Without
+// Chromium the test skips, unless HERALD_REQUIRE_BROWSER=1 (as in CI) makes
+// it fail. HERALD_SCREENSHOT=path saves a screenshot of the page mid-story
+// (how docs/playground.png is made).
 
-// browserPaths finds Chromium and chromedriver.
-func browserPaths() (browser, driver string, ok bool) {
+// browserPath finds Chromium (or Chrome).
+func browserPath() (string, bool) {
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
 		if p, err := exec.LookPath(name); err == nil {
-			browser = p
-			break
+			return p, true
 		}
 	}
-	driver, _ = exec.LookPath("chromedriver")
-	return browser, driver, browser != "" && driver != ""
+	return "", false
 }
 
-// wd is a WebDriver session.
+// browserTimeout bounds one step in the browser and the browser's start: a
+// bound, not a measure (a loaded machine may take a while).
+const browserTimeout = 60 * time.Second
+
+// wd is a tab of a headless Chromium.
 type wd struct {
-	t    *testing.T
-	base string // http://127.0.0.1:port/session/<id>
+	t   *testing.T
+	ctx context.Context // the tab's chromedp context
+	log *syncBuffer     // the browser's output, for failures
 }
 
-// startBrowser starts chromedriver and a headless Chromium session.
+// startBrowser starts a headless Chromium with one tab, closed with the test.
 func startBrowser(t *testing.T) *wd {
 	t.Helper()
-	browser, driver, ok := browserPaths()
+	browser, ok := browserPath()
 	if !ok {
-		msg := "no Chromium and chromedriver on PATH (apt-get install chromium chromium-driver): the browser test is skipped"
+		msg := "no Chromium on PATH (apt-get install chromium): the browser test is skipped"
 		if os.Getenv("HERALD_REQUIRE_BROWSER") == "1" {
 			t.Fatal(msg + ", but HERALD_REQUIRE_BROWSER=1")
 		}
 		t.Skip(msg)
 	}
-	addr := freeAddr(t)
-	_, port, _ := strings.Cut(addr, ":")
-	ctx, cancel := context.WithCancel(context.Background())
-	var driverLog syncBuffer
-	cmd := exec.CommandContext(ctx, driver, "--port="+port, "--allowed-ips=127.0.0.1")
-	cmd.Stdout, cmd.Stderr = &driverLog, &driverLog
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start chromedriver: %v", err)
-	}
+	log := &syncBuffer{}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser),
+		chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 960),
+		chromedp.CombinedOutput(log),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
+		cancelTab()
+		cancelAlloc()
 	})
-	root := "http://" + addr
-	// A bound, not a measure: on a loaded machine chromedriver may take a while.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(root + "/status")
-		if err == nil {
-			var st struct {
-				Value struct {
-					Ready bool `json:"ready"`
-				} `json:"value"`
-			}
-			json.NewDecoder(resp.Body).Decode(&st)
-			resp.Body.Close()
-			if st.Value.Ready {
-				break
-			}
+	// The first run starts the browser and binds it to its context: that
+	// one has no deadline, so the bound is a timer.
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(ctx) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			t.Fatalf("start %s: %v\n%s", browser, err, log.String())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("chromedriver not ready after 60s: %v\n%s", err, driverLog.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	case <-time.After(browserTimeout):
+		cancelTab()
+		t.Fatalf("%s did not start within %v\n%s", browser, browserTimeout, log.String())
 	}
-	caps := map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
-		"browserName": "chrome",
-		"goog:chromeOptions": map[string]any{
-			"binary": browser,
-			"args": []string{
-				"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-				"--disable-background-networking", "--disable-component-update", "--disable-sync",
-				"--disable-dev-shm-usage", "--user-data-dir=" + t.TempDir(), "--window-size=1280,960",
-			},
-		},
-	}}}
-	var session struct {
-		SessionID string `json:"sessionId"`
-	}
-	w := &wd{t: t, base: root}
-	w.call("POST", "/session", caps, &session)
-	if session.SessionID == "" {
-		t.Fatalf("chromedriver gave no session\n%s", driverLog.String())
-	}
-	w.base = root + "/session/" + session.SessionID
-	t.Cleanup(func() {
-		req, _ := http.NewRequest("DELETE", w.base, nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	})
-	return w
+	return &wd{t: t, ctx: ctx, log: log}
 }
 
-// call makes one WebDriver request and decodes its "value" into out.
-func (w *wd) call(method, path string, body, out any) {
+// do runs browser steps, failing the test on an error.
+func (w *wd) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	w.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, w.base+path, rd)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatalf("webdriver %s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var env struct {
-		Value     json.RawMessage `json:"value"`
-		SessionID string          `json:"sessionId"`
-	}
-	if err := json.Unmarshal(raw, &env); err != nil || resp.StatusCode != 200 {
-		w.t.Fatalf("webdriver %s %s: %d %s", method, path, resp.StatusCode, raw)
-	}
-	if out == nil {
-		return
-	}
-	if path == "/session" {
-		// The new-session answer carries sessionId inside value.
-		json.Unmarshal(env.Value, out)
-		return
-	}
-	if err := json.Unmarshal(env.Value, out); err != nil {
-		w.t.Fatalf("webdriver %s %s: decode %s: %v", method, path, raw, err)
+	ctx, cancel := context.WithTimeout(w.ctx, browserTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		w.t.Fatalf("browser: %s: %v\n%s", what, err, w.log.String())
 	}
 }
 
-// js runs a script in the page and decodes its result into out (if not nil).
+// js runs a script in the page, as the body of a function called with args
+// (arguments[0], …), and decodes its result into out (if not nil).
 func (w *wd) js(script string, out any, args ...any) {
 	w.t.Helper()
 	if args == nil {
 		args = []any{}
 	}
-	w.call("POST", "/execute/sync", map[string]any{"script": script, "args": args}, out)
+	argsJSON, err := json.Marshal(args)
+	if err != nil {
+		w.t.Fatalf("browser: script arguments: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(w.ctx, browserTimeout)
+	defer cancel()
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte]("(function() {"+script+"\n}).apply(null, "+string(argsJSON)+")"))
+	if err != nil {
+		w.t.Fatalf("browser: script %s: %v", script, err)
+	}
+	if out == nil || len(res) == 0 { // undefined: out stays as it is, as for null
+		return
+	}
+	if err := json.Unmarshal(res, out); err != nil {
+		w.t.Fatalf("browser: script %s: decode %s: %v", script, res, err)
+	}
 }
 
 // waitJS polls a script until it returns a non-empty string or true, and
@@ -191,63 +150,68 @@ func (w *wd) waitJS(what, script string, args ...any) string {
 	}
 }
 
-// element finds one element by CSS selector and returns its WebDriver id.
-func (w *wd) element(css string) string {
-	w.t.Helper()
-	var v map[string]string
-	w.call("POST", "/element", map[string]string{"using": "css selector", "value": css}, &v)
-	for _, id := range v {
-		return id
-	}
-	w.t.Fatalf("no element %s", css)
-	return ""
-}
-
+// click clicks the element css with the mouse, at its centre (scrolled
+// into view).
 func (w *wd) click(css string) {
 	w.t.Helper()
-	w.call("POST", "/element/"+w.element(css)+"/click", map[string]any{}, nil)
+	w.do("click "+css, chromedp.Click(chromedp.CSS(css)))
 }
 
-// typeIn types text into an element as keystrokes; "\uE007" is Enter.
+// typeIn types text into an element as keystrokes; kb.Enter and
+// kb.Escape are those keys.
 func (w *wd) typeIn(css, text string) {
 	w.t.Helper()
-	w.call("POST", "/element/"+w.element(css)+"/value", map[string]string{"text": text}, nil)
+	w.do("type in "+css, chromedp.SendKeys(chromedp.CSS(css), text))
 }
 
-// pointer performs pointer actions (W3C WebDriver "Perform Actions") on
-// the element css, at its centre (in the viewport: scroll it into view
-// first): "move" hovers it, "dblclick" double-clicks, "tap" taps it with
-// a finger (a touch pointer).
+// pointer acts on the element css at its centre (scrolled into view):
+// "move" hovers it with the mouse, "dblclick" double-clicks it, "tap" taps
+// it with a finger (touch events).
 func (w *wd) pointer(css, what string) {
 	w.t.Helper()
-	w.js(`document.querySelector(arguments[0]).scrollIntoView({block: "center"})`, nil, css)
-	var r struct{ X, Y, Width, Height float64 }
-	w.call("GET", "/element/"+w.element(css)+"/rect", nil, &r)
-	acts := []map[string]any{{"type": "pointerMove", "duration": 0, "origin": "viewport",
-		"x": int(r.X + r.Width/2), "y": int(r.Y + r.Height/2)}}
-	clicks, device := 0, "mouse"
 	switch what {
+	case "move":
+		var r struct{ X, Y float64 }
+		w.js(`const e = document.querySelector(arguments[0]); e.scrollIntoView({block: "center"});
+			const r = e.getBoundingClientRect(); return {X: r.x + r.width/2, Y: r.y + r.height/2}`, &r, css)
+		w.do("hover "+css, chromedp.MouseEvent(chromedp.MouseMoved, r.X, r.Y))
 	case "dblclick":
-		clicks = 2
+		w.do("double-click "+css, chromedp.DoubleClick(chromedp.CSS(css)))
 	case "tap":
-		clicks, device = 1, "touch"
+		w.do("tap "+css, chromedp.Tap(chromedp.CSS(css)))
+	default:
+		w.t.Fatalf("pointer: unknown action %q", what)
 	}
-	for range clicks {
-		acts = append(acts, map[string]any{"type": "pointerDown", "button": 0}, map[string]any{"type": "pointerUp", "button": 0})
+}
+
+// navigate loads url in the tab.
+func (w *wd) navigate(url string) {
+	w.t.Helper()
+	w.do("open "+url, chromedp.Navigate(url))
+}
+
+// resize sets the size of the browser's window, as a person would.
+func (w *wd) resize(width, height int64) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(w.ctx, browserTimeout)
+	defer cancel()
+	win, err := chromedp.Call(ctx, cdpbrowser.GetWindowForTarget, cdpbrowser.GetWindowForTargetParams{})
+	if err == nil {
+		_, err = chromedp.Call(ctx, cdpbrowser.SetWindowBounds, cdpbrowser.SetWindowBoundsParams{
+			WindowID: win.WindowID, Bounds: &cdpbrowser.Bounds{Width: width, Height: height}})
 	}
-	w.call("POST", "/actions", map[string]any{"actions": []map[string]any{
-		{"type": "pointer", "id": device, "parameters": map[string]string{"pointerType": device}, "actions": acts},
-	}}, nil)
-	w.call("DELETE", "/actions", nil, nil)
+	if err != nil {
+		w.t.Fatalf("browser: resize the window to %dx%d: %v", width, height, err)
+	}
 }
 
 func (w *wd) screenshot(path string) {
 	w.t.Helper()
-	var b64 string
-	w.call("GET", "/screenshot", nil, &b64)
-	png, err := base64.StdEncoding.DecodeString(b64)
+	ctx, cancel := context.WithTimeout(w.ctx, browserTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
-		w.t.Fatal(err)
+		w.t.Fatalf("browser: screenshot: %v", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		w.t.Fatal(err)
@@ -301,13 +265,13 @@ func (w *wd) press(msgID int, label string) {
 // say types text in the composer and sends it.
 func (w *wd) say(text string) {
 	w.t.Helper()
-	w.typeIn("#input", text+"\uE007")
+	w.typeIn("#input", text+kb.Enter)
 }
 
 // open loads the page at url and waits for its first state.
 func (w *wd) open(url string) {
 	w.t.Helper()
-	w.call("POST", "/url", map[string]string{"url": url}, nil)
+	w.navigate(url)
 	w.waitJS("the page loading its state", `return document.body.dataset.ready === "1"`)
 }
 
@@ -530,7 +494,7 @@ func TestPlaygroundBrowser(t *testing.T) {
 		const m = document.querySelector(arguments[0] + " .text").textContent.trim();
 		return !bar.hidden && document.activeElement.id === "input" && t !== "" && !t.includes("\n") && m.startsWith(t) ? t : ""`
 	quote := w.waitJS("the reply bar quoting the notification, the input focused", replyBar, notification)
-	w.typeIn("#input", "\uE00C") // Escape
+	w.typeIn("#input", kb.Escape)
 	w.waitJS("Escape cancelling the reply", `return document.getElementById("reply-bar").hidden`)
 	// A double click on the bubble replies too, as in Telegram Desktop.
 	w.pointer(notification+" .meta", "dblclick")
@@ -592,13 +556,13 @@ func TestPlaygroundBrowser(t *testing.T) {
 	w.waitJS("Bob's empty private chat", `return document.querySelectorAll("#messages .msg").length === 0 && document.getElementById("chat-action-button").textContent === "Start"`)
 
 	// A link can open the page as Bob in the group.
-	w.call("POST", "/url", map[string]string{"url": p.page + "?as=bob&chat=group"}, nil)
+	w.navigate(p.page + "?as=bob&chat=group")
 	w.waitJS("the page opened as Bob in the group", `return document.body.dataset.ready === "1" &&
 		document.getElementById("as-bob").classList.contains("on") && document.getElementById("chat-title").textContent === "Team" &&
 		document.querySelectorAll("#messages .msg.out").length > 0`)
 
 	// A phone-sized screen: nothing wider than the screen, the composer on it.
-	w.call("POST", "/window/rect", map[string]int{"width": 390, "height": 844}, nil)
+	w.resize(390, 844)
 	w.waitJS("the page fitting a phone", `
 		const c = document.getElementById("composer").getBoundingClientRect();
 		return innerWidth <= 420 && document.documentElement.scrollWidth <= innerWidth && c.bottom <= innerHeight && c.width > 300`)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
 
@@ -176,7 +177,7 @@ func TestE2E_Readyz(t *testing.T) {
 // does, instead of "telegram unreachable" retried forever.
 func TestE2E_WrongToken(t *testing.T) {
 	tg := telegramtest.Start(t)
-	tg.FailNext("getMe", telegramtest.Fault{Code: 404, Description: "Not Found"})
+	tg.FailNext("getMe", tgemu.Fault{Code: 404, Description: "Not Found"})
 	code, exited, logs := runToExit(t, map[string]string{
 		"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": storagetest.SQLiteURL(t),
 	}, func(string) bool { return len(tg.Calls("getMe")) >= 2 })

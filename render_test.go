@@ -11,7 +11,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/herald-relay/herald/agent/openaitest"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 )
 
 const renderPush = `{"ref":"refs/heads/main","created":false,"deleted":false,"forced":false,
@@ -54,7 +54,7 @@ func TestRender(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
 		html := htmlPart(t, out)
-		text, err := telegramtest.CheckHTML(html)
+		text, err := tgemu.CheckHTML(html)
 		if err != nil {
 			t.Fatalf("Telegram would refuse %q: %v", html, err)
 		}

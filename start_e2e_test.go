@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 )
 
 // TestE2E_StartSaysWhereTheBotIs: the first lines a new user reads name the
@@ -16,7 +17,7 @@ func TestE2E_StartSaysWhereTheBotIs(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(),
 		"DATABASE_URL": "sqlite:" + t.TempDir() + "/h.db",
 	})
-	want := "open https://t.me/" + telegramtest.DefaultBotUsername
+	want := "open https://t.me/" + tgemu.DefaultBotUsername
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(h.logs.String(), want); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the log never says %q:\n%s", want, h.logs)

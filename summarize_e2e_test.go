@@ -12,6 +12,7 @@ import (
 
 	"github.com/herald-relay/herald/agent/openaitest"
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
 
@@ -34,14 +35,14 @@ func TestE2E_SummarizeOnce(t *testing.T) {
 		"OPENAI_API_KEY": ai.Key(), "OPENAI_BASE_URL": ai.URL(), "LLM_TIMEOUT": "5s",
 	}
 	h := startHerald(t, env)
-	anna := telegramtest.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
+	anna := tgemu.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
 	hookURL := hookURLRE.FindString(command(t, tg, anna, "/newtoken orders").Text)
 	if hookURL == "" {
 		t.Fatal("no webhook URL")
 	}
 
 	// The first send fails (a Telegram 5xx): the summary is already stored.
-	tg.FailNext("sendMessage", telegramtest.ServerError())
+	tg.FailNext("sendMessage", tgemu.ServerError())
 	sends := len(tg.Calls("sendMessage"))
 	code, m := post(t, hookURL, `{"event":"new_order","order_id":4242,"customer":"Иван"}`)
 	if code != http.StatusAccepted {
@@ -60,7 +61,7 @@ func TestE2E_SummarizeOnce(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	h = startHerald(t, env)
-	tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "Order 4242 from Иван") }, 30*time.Second)
+	tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "Order 4242 from Иван") }, 30*time.Second)
 	waitDelivered(t, h.base+hookURL[strings.Index(hookURL, "/hook/"):], id)
 
 	if got := calls.Load(); got != 1 {
@@ -84,7 +85,7 @@ func TestE2E_SummarizeOnce(t *testing.T) {
 func TestE2E_LowImportanceSilent(t *testing.T) {
 	tg := telegramtest.Start(t)
 	startHerald(t, map[string]string{"TELEGRAM_BOT_TOKEN": tg.Token(), "TELEGRAM_API_URL": tg.URL(), "DATABASE_URL": storagetest.SQLiteURL(t)})
-	anna := telegramtest.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
+	anna := tgemu.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
 	hookURL := hookURLRE.FindString(command(t, tg, anna, "/newtoken gh").Text)
 	send := func(event, body string) {
 		t.Helper()
@@ -101,9 +102,9 @@ func TestE2E_LowImportanceSilent(t *testing.T) {
 		}
 	}
 	send("star", `{"action":"created","repository":{"full_name":"octo/hello","stargazers_count":7},"sender":{"login":"octocat"}}`)
-	star := tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "starred octo/hello") }, 15*time.Second)
+	star := tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "starred octo/hello") }, 15*time.Second)
 	send("issues", `{"action":"opened","issue":{"number":5,"title":"Crash on start"},"repository":{"full_name":"octo/hello"},"sender":{"login":"octocat"}}`)
-	issue := tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "Crash on start") }, 15*time.Second)
+	issue := tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "Crash on start") }, 15*time.Second)
 	if !star.DisableNotification {
 		t.Errorf("the star arrived with a sound: %+v", star)
 	}

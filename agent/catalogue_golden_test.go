@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/herald-relay/herald/agent"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 )
 
 // catalogueCase is what the message of one catalogue payload must say; the
@@ -97,7 +97,7 @@ func checkCatalogueGolden(t *testing.T, cases []catalogueCase) {
 			for _, lang := range []string{"en", "ru"} {
 				n := agent.Format(ev, lang, bundle)
 				m := agent.Render(n, bundle)
-				text, err := telegramtest.CheckHTML(m.HTML)
+				text, err := tgemu.CheckHTML(m.HTML)
 				if err != nil {
 					t.Fatalf("%s: Telegram would refuse the message: %v\n%s", lang, err, m.HTML)
 				}

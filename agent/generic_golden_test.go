@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/herald-relay/herald/agent"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 )
 
 // genericDir holds real payloads of senders Herald has no entry for, read
@@ -92,7 +92,7 @@ func TestGenericGolden(t *testing.T) {
 			for _, lang := range []string{"en", "ru"} {
 				n := agent.Format(ev, lang, bundle)
 				m := agent.Render(n, bundle)
-				text, err := telegramtest.CheckHTML(m.HTML)
+				text, err := tgemu.CheckHTML(m.HTML)
 				if err != nil {
 					t.Fatalf("%s: Telegram would refuse the message: %v\n%s", lang, err, m.HTML)
 				}

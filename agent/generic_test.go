@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/herald-relay/herald/agent"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 )
 
 // formatGeneric formats a body of a sender Herald does not know in lang and
@@ -278,7 +278,7 @@ func FuzzGenericFormat(f *testing.F) {
 			t.Fatalf("two readings differ:\n%s", d)
 		}
 		m := agent.Render(n1, bundle)
-		if _, err := telegramtest.CheckHTML(m.HTML); err != nil {
+		if _, err := tgemu.CheckHTML(m.HTML); err != nil {
 			t.Fatalf("Telegram would refuse %q: %v", m.HTML, err)
 		}
 	})

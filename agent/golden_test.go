@@ -10,7 +10,7 @@ import (
 
 	"github.com/herald-relay/herald/agent"
 	"github.com/herald-relay/herald/agent/openaitest"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 )
 
 // golden is what the message of every payload in the shared corpus must
@@ -104,7 +104,7 @@ func TestGolden(t *testing.T) {
 			for _, lang := range []string{"en", "ru"} {
 				n := agent.Format(ev, lang, bundle)
 				m := agent.Render(n, bundle)
-				text, err := telegramtest.CheckHTML(m.HTML)
+				text, err := tgemu.CheckHTML(m.HTML)
 				if err != nil {
 					t.Fatalf("%s: Telegram would refuse the message: %v\n%s", lang, err, m.HTML)
 				}

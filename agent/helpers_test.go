@@ -13,7 +13,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/herald-relay/herald/agent"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/locales"
 )
 
@@ -24,7 +24,7 @@ var bundle = locales.MustNew()
 // failing the test when Telegram would reject it.
 func visible(t *testing.T, html string) string {
 	t.Helper()
-	text, err := telegramtest.CheckHTML(html)
+	text, err := tgemu.CheckHTML(html)
 	if err != nil {
 		t.Fatalf("not valid Telegram HTML: %v\n%s", err, html)
 	}

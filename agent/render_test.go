@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/herald-relay/herald/agent"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 )
 
 func TestRender_Layout(t *testing.T) {
@@ -230,7 +230,7 @@ func TestRender_NilBundle(t *testing.T) {
 func TestMessage_Text(t *testing.T) {
 	n := agent.Notification{Source: "a&b", Event: "<e>", Title: `"q" &amp; <b>x</b>`, Action: "do", Lang: "en"}
 	m := agent.Render(n, bundle)
-	want, err := telegramtest.CheckHTML(m.HTML)
+	want, err := tgemu.CheckHTML(m.HTML)
 	if err != nil {
 		t.Fatal(err)
 	}

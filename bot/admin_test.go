@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/herald-relay/herald/bot"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
@@ -24,7 +24,7 @@ func TestBot_Admin(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		e := setup(t, databaseURL, func(c *bot.Config) { c.AdminIDs = []int64{anna.ID}; c.AccessMode = bot.AccessInvite })
 		ctx := context.Background()
-		pmAnna, pmBob, pmCarol := telegramtest.PrivateChat(anna), telegramtest.PrivateChat(bob), telegramtest.PrivateChat(carol)
+		pmAnna, pmBob, pmCarol := tgemu.PrivateChat(anna), tgemu.PrivateChat(bob), tgemu.PrivateChat(carol)
 
 		t.Run("InviteOnly", func(t *testing.T) {
 			contains(t, "/start", e.say(t, bob, pmBob, "/start"), "Hi Bob", "invite-only")
@@ -42,7 +42,7 @@ func TestBot_Admin(t *testing.T) {
 			lacks(t, "/help", e.say(t, bob, pmBob, "/help"), "/stats")
 			contains(t, "admin /help", e.say(t, anna, pmAnna, "/help"), "/stats", "/grant")
 			e.tg.AddBotToChat(anna, ops)
-			e.tg.WaitMessage(t, ops.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "Administrators of this group") }, wait)
+			e.tg.WaitMessage(t, ops.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "Administrators of this group") }, wait)
 			contains(t, "/stats in a group", e.say(t, anna, ops, "/stats"), "only in a private chat")
 		})
 		var bobsURL string
@@ -107,8 +107,8 @@ func TestBot_Admin(t *testing.T) {
 			contains(t, "/ban text", e.say(t, anna, pmAnna, "/ban bob"), "/ban 123456789")
 			// A ban before the user ever wrote holds when they do.
 			contains(t, "/ban a stranger", e.say(t, anna, pmAnna, "/ban 3003"), "3003 is banned", "(0 webhooks in all)")
-			stranger := telegramtest.User{ID: 3003, FirstName: "Eve", LanguageCode: "ru"}
-			contains(t, "stranger", e.say(t, stranger, telegramtest.PrivateChat(stranger), "/newtoken x"), "закрыт доступ")
+			stranger := tgemu.User{ID: 3003, FirstName: "Eve", LanguageCode: "ru"}
+			contains(t, "stranger", e.say(t, stranger, tgemu.PrivateChat(stranger), "/newtoken x"), "закрыт доступ")
 		})
 	})
 }
@@ -116,9 +116,9 @@ func TestBot_Admin(t *testing.T) {
 // TestBot_AccessAdmins: ACCESS_MODE=admins lets only admins create webhooks.
 func TestBot_AccessAdmins(t *testing.T) {
 	e := setup(t, storagetest.SQLiteURL(t), func(c *bot.Config) { c.AdminIDs = []int64{anna.ID}; c.AccessMode = bot.AccessAdmins })
-	contains(t, "user", e.say(t, bob, telegramtest.PrivateChat(bob), "/newtoken b"), "only its administrators create webhooks")
-	contains(t, "admin", e.say(t, anna, telegramtest.PrivateChat(anna), "/newtoken a"), "/hook/")
-	m := e.say(t, anna, telegramtest.PrivateChat(anna), "/grant")
+	contains(t, "user", e.say(t, bob, tgemu.PrivateChat(bob), "/newtoken b"), "only its administrators create webhooks")
+	contains(t, "admin", e.say(t, anna, tgemu.PrivateChat(anna), "/newtoken a"), "/hook/")
+	m := e.say(t, anna, tgemu.PrivateChat(anna), "/grant")
 	if !strings.Contains(m.Text, "ACCESS_MODE is admins") {
 		t.Errorf("/grant under ACCESS_MODE=admins says nothing of it: %s", m)
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/herald-relay/herald/agent/openaitest"
 	"github.com/herald-relay/herald/bot"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
@@ -25,16 +25,16 @@ const (
 )
 
 // team is a group that speaks Russian.
-var team = telegramtest.Group(-700, "Команда")
+var team = tgemu.Group(-700, "Команда")
 
 var secrets = []string{"live-9f8e7d6c5b4a3210", "sk_live_abcdefghijklmnop1234"}
 
 // reply sends text from u in chat as a reply to message to and returns the
 // bot's answer: its next message replying to it.
-func (p *pipeline) reply(t *testing.T, u telegramtest.User, chat telegramtest.Chat, to int, text string) telegramtest.Message {
+func (p *pipeline) reply(t *testing.T, u tgemu.User, chat tgemu.Chat, to int, text string) tgemu.Message {
 	t.Helper()
 	id := p.tg.UserReplies(u, chat, to, text)
-	m := p.tg.WaitMessage(t, chat.ID, func(m telegramtest.Message) bool { return m.ID > id }, wait)
+	m := p.tg.WaitMessage(t, chat.ID, func(m tgemu.Message) bool { return m.ID > id }, wait)
 	if m.ReplyToMessageID != id {
 		t.Errorf("the answer replies to message %d, want the question %d", m.ReplyToMessageID, id)
 	}
@@ -42,13 +42,13 @@ func (p *pipeline) reply(t *testing.T, u telegramtest.User, chat telegramtest.Ch
 }
 
 // silent asserts the bot sends nothing more to chat for a moment.
-func (p *pipeline) silent(t *testing.T, chat telegramtest.Chat) {
+func (p *pipeline) silent(t *testing.T, chat tgemu.Chat) {
 	t.Helper()
 	p.silentFor(t, chat, 300*time.Millisecond)
 }
 
 // silentFor asserts the bot sends nothing more to chat for d.
-func (p *pipeline) silentFor(t *testing.T, chat telegramtest.Chat, d time.Duration) {
+func (p *pipeline) silentFor(t *testing.T, chat tgemu.Chat, d time.Duration) {
 	t.Helper()
 	before := len(p.tg.Messages(chat.ID))
 	time.Sleep(d)
@@ -81,7 +81,7 @@ func TestBot_Ask(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		ai := startLLM(t)
 		p := startPipeline(t, databaseURL, ai.Server, 500*time.Millisecond)
-		pm := telegramtest.PrivateChat(anna)
+		pm := tgemu.PrivateChat(anna)
 		p.post(t, nil, paymentBody)
 		pay := p.notification(t, pm, "A-1001")
 		p.post(t, nil, otherBody)
@@ -183,8 +183,8 @@ func TestBot_Ask(t *testing.T) {
 
 		t.Run("RateLimited", func(t *testing.T) {
 			// A fresh chat: three questions, then a refusal once, then silence.
-			dave := telegramtest.User{ID: 1004, FirstName: "Dave", LanguageCode: "ru"}
-			dm := telegramtest.PrivateChat(dave)
+			dave := tgemu.User{ID: 1004, FirstName: "Dave", LanguageCode: "ru"}
+			dm := tgemu.PrivateChat(dave)
 			p.tg.KnownUser(dave)
 			ctx := context.Background()
 			mustDo(t, p.db.UpsertUser(ctx, storageUser(dave)))
@@ -210,7 +210,7 @@ func TestBot_Ask(t *testing.T) {
 func TestBot_AskWithoutLLM(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		p := startPipeline(t, databaseURL, nil, time.Second)
-		pm := telegramtest.PrivateChat(anna)
+		pm := tgemu.PrivateChat(anna)
 		p.post(t, nil, paymentBody)
 		n := p.notification(t, pm, "A-1001")
 		a := p.reply(t, anna, pm, n.ID, "what was the amount?")
@@ -218,11 +218,11 @@ func TestBot_AskWithoutLLM(t *testing.T) {
 	})
 }
 
-func storageUser(u telegramtest.User) storage.User {
+func storageUser(u tgemu.User) storage.User {
 	return storage.User{ID: u.ID, FirstName: u.FirstName, LanguageCode: u.LanguageCode, Started: true}
 }
 
-func storageChat(c telegramtest.Chat, lang string) storage.Chat {
+func storageChat(c tgemu.Chat, lang string) storage.Chat {
 	return storage.Chat{ID: c.ID, Type: c.Type, Title: c.Title, Language: lang}
 }
 
@@ -234,7 +234,7 @@ func TestBot_AskOutlastsHandler(t *testing.T) {
 		ai := startLLM(t)
 		ai.set(openaitest.Reply{Content: "Slow but sure: 129.90 EUR.", Delay: 2500 * time.Millisecond})
 		p := startPipeline(t, databaseURL, ai.Server, 20*time.Second)
-		pm := telegramtest.PrivateChat(anna)
+		pm := tgemu.PrivateChat(anna)
 		p.post(t, nil, paymentBody)
 		pay := p.notification(t, pm, "A-1001")
 		if a := p.reply(t, anna, pm, pay.ID, "what was the amount"); a.Text != "Slow but sure: 129.90 EUR." {

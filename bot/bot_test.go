@@ -11,6 +11,7 @@ import (
 
 	"github.com/herald-relay/herald/bot"
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/locales"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
@@ -52,17 +53,17 @@ func setupDB(t *testing.T, db *storage.DB, opts ...func(*bot.Config)) *env {
 }
 
 var (
-	anna  = telegramtest.User{ID: 1001, FirstName: "Anna", Username: "anna", LanguageCode: "en"}
-	bob   = telegramtest.User{ID: 1002, FirstName: "Bob", Username: "bob", LanguageCode: "en"}
-	carol = telegramtest.User{ID: 1003, FirstName: "Carol", LanguageCode: "en"}
-	ivan  = telegramtest.User{ID: 2002, FirstName: "Иван", LanguageCode: "ru"}
-	ops   = telegramtest.Group(-500, "Ops")
+	anna  = tgemu.User{ID: 1001, FirstName: "Anna", Username: "anna", LanguageCode: "en"}
+	bob   = tgemu.User{ID: 1002, FirstName: "Bob", Username: "bob", LanguageCode: "en"}
+	carol = tgemu.User{ID: 1003, FirstName: "Carol", LanguageCode: "en"}
+	ivan  = tgemu.User{ID: 2002, FirstName: "Иван", LanguageCode: "ru"}
+	ops   = tgemu.Group(-500, "Ops")
 )
 
 const wait = 5 * time.Second
 
 // mark is the id of the newest message in chat, the users' included.
-func (e *env) mark(chat telegramtest.Chat) int {
+func (e *env) mark(chat tgemu.Chat) int {
 	id := 0
 	for _, m := range e.tg.ChatHistory(chat.ID) {
 		id = max(id, m.ID)
@@ -71,13 +72,13 @@ func (e *env) mark(chat telegramtest.Chat) int {
 }
 
 // next waits for the bot's first message in chat after the message id after.
-func (e *env) next(t *testing.T, chat telegramtest.Chat, after int) telegramtest.Message {
+func (e *env) next(t *testing.T, chat tgemu.Chat, after int) tgemu.Message {
 	t.Helper()
-	return e.tg.WaitMessage(t, chat.ID, func(m telegramtest.Message) bool { return m.ID > after }, wait)
+	return e.tg.WaitMessage(t, chat.ID, func(m tgemu.Message) bool { return m.ID > after }, wait)
 }
 
 // say sends text in chat and returns the bot's next message there.
-func (e *env) say(t *testing.T, u telegramtest.User, chat telegramtest.Chat, text string) telegramtest.Message {
+func (e *env) say(t *testing.T, u tgemu.User, chat tgemu.Chat, text string) tgemu.Message {
 	t.Helper()
 	id := e.tg.UserSends(u, chat, text)
 	return e.next(t, chat, id)
@@ -85,7 +86,7 @@ func (e *env) say(t *testing.T, u telegramtest.User, chat telegramtest.Chat, tex
 
 // click presses a button under message id and returns the bot's next
 // message in chat after it, once the callback query is answered.
-func (e *env) click(t *testing.T, u telegramtest.User, chat telegramtest.Chat, id int, button string) telegramtest.Message {
+func (e *env) click(t *testing.T, u tgemu.User, chat tgemu.Chat, id int, button string) tgemu.Message {
 	t.Helper()
 	after := e.mark(chat)
 	q := e.tg.ClickButton(t, u, chat, id, button)
@@ -94,7 +95,7 @@ func (e *env) click(t *testing.T, u telegramtest.User, chat telegramtest.Chat, i
 }
 
 // quiet asserts the bot sends nothing more to chat for a moment.
-func (e *env) quiet(t *testing.T, chat telegramtest.Chat, before int) {
+func (e *env) quiet(t *testing.T, chat tgemu.Chat, before int) {
 	t.Helper()
 	time.Sleep(300 * time.Millisecond)
 	if got := len(e.tg.Messages(chat.ID)); got != before {
@@ -114,7 +115,7 @@ func (e *env) waitWake(t *testing.T, before int32, what string) {
 	t.Errorf("%s did not ring the relay's doorbell", what)
 }
 
-func contains(t *testing.T, what string, m telegramtest.Message, wants ...string) {
+func contains(t *testing.T, what string, m tgemu.Message, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
 		if !strings.Contains(m.Text, w) {
@@ -123,7 +124,7 @@ func contains(t *testing.T, what string, m telegramtest.Message, wants ...string
 	}
 }
 
-func lacks(t *testing.T, what string, m telegramtest.Message, unwanted ...string) {
+func lacks(t *testing.T, what string, m tgemu.Message, unwanted ...string) {
 	t.Helper()
 	for _, w := range unwanted {
 		if strings.Contains(m.Text, w) || strings.Contains(m.HTML, w) {
@@ -136,7 +137,7 @@ func TestBot_Commands(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		e := setup(t, databaseURL)
 		ctx := context.Background()
-		pm := telegramtest.PrivateChat(anna)
+		pm := tgemu.PrivateChat(anna)
 
 		t.Run("NewTokenAndDuplicate", func(t *testing.T) {
 			contains(t, "/newtoken Orders", e.say(t, anna, pm, "/newtoken Orders"), "https://herald.example/hook/", "curl")
@@ -261,7 +262,7 @@ func TestBot_Commands(t *testing.T) {
 // TestBot_Quota: a user's webhooks are capped, with a clear message.
 func TestBot_Quota(t *testing.T) {
 	e := setup(t, storagetest.SQLiteURL(t), func(c *bot.Config) { c.MaxWebhooks = 2 })
-	pm := telegramtest.PrivateChat(anna)
+	pm := tgemu.PrivateChat(anna)
 	e.say(t, anna, pm, "/newtoken a")
 	e.say(t, anna, pm, "/newtoken b")
 	contains(t, "over quota", e.say(t, anna, pm, "/newtoken c"), "already have 2 webhooks", "/revoke")
@@ -278,7 +279,7 @@ func TestBot_Russian(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		e := setup(t, databaseURL)
 		ctx := context.Background()
-		pm := telegramtest.PrivateChat(ivan)
+		pm := tgemu.PrivateChat(ivan)
 		contains(t, "/newtoken", e.say(t, ivan, pm, "/newtoken zakazy"), "готов", "curl")
 		contains(t, "/tokens", e.say(t, ivan, pm, "/tokens"), "zakazy — 1 чат, без подписи")
 		for range 2 {
@@ -353,7 +354,7 @@ func TestBot_CommandMenu(t *testing.T) {
 		t.Errorf("admin commands in everyone's menu: %v", en)
 	}
 	// The admin's own menu, once Telegram knows their chat.
-	e.say(t, anna, telegramtest.PrivateChat(anna), "/start")
+	e.say(t, anna, tgemu.PrivateChat(anna), "/start")
 	scope := "chat:" + "1001"
 	var admin []string
 	for deadline := time.Now().Add(wait); time.Now().Before(deadline) && len(admin) == 0; time.Sleep(10 * time.Millisecond) {

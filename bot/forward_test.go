@@ -18,7 +18,7 @@ import (
 
 	"github.com/herald-relay/herald/agent"
 	"github.com/herald-relay/herald/bot"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/forward"
 	"github.com/herald-relay/herald/locales"
 	"github.com/herald-relay/herald/storage"
@@ -123,7 +123,7 @@ func TestBot_Forward(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		e, w := setupForward(t, databaseURL)
 		ctx := context.Background()
-		pm := telegramtest.PrivateChat(anna)
+		pm := tgemu.PrivateChat(anna)
 		rc := newTarget(t)
 		host := strings.TrimPrefix(rc.URL, "http://")
 		var secret string
@@ -272,7 +272,7 @@ func TestBot_Forward(t *testing.T) {
 
 func TestBot_ForwardUnavailable(t *testing.T) {
 	e := setup(t, storagetest.SQLiteURL(t))
-	pm := telegramtest.PrivateChat(anna)
+	pm := tgemu.PrivateChat(anna)
 	contains(t, "/forward", e.say(t, anna, pm, "/forward orders https://example.com"), "Forwarding is not available")
 	contains(t, "/deliveries", e.say(t, anna, pm, "/deliveries orders"), "Forwarding is not available")
 }
@@ -285,13 +285,13 @@ func TestBot_ForwardInGroup(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		e, _ := setupForward(t, databaseURL)
 		ctx := context.Background()
-		pmAnna := telegramtest.PrivateChat(anna)
+		pmAnna := tgemu.PrivateChat(anna)
 		rc := newTarget(t)
 		e.say(t, anna, pmAnna, "/start")
 		e.tg.AddBotToChat(anna, ops)
 		e.tg.SetChatAdmins(ops.ID, anna, carol)
 		e.tg.AddMember(ops.ID, bob)
-		e.tg.WaitMessage(t, ops.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "Administrators of this group") }, wait)
+		e.tg.WaitMessage(t, ops.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "Administrators of this group") }, wait)
 		g, p := e.mark(ops), e.mark(pmAnna)
 		e.tg.UserSends(anna, ops, "/newtoken alerts")
 		e.next(t, pmAnna, p)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/herald-relay/herald/bot"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
@@ -19,12 +19,12 @@ func TestBot_Groups(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		e := setup(t, databaseURL)
 		ctx := context.Background()
-		pmAnna, pmBob, pmCarol := telegramtest.PrivateChat(anna), telegramtest.PrivateChat(bob), telegramtest.PrivateChat(carol)
+		pmAnna, pmBob, pmCarol := tgemu.PrivateChat(anna), tgemu.PrivateChat(bob), tgemu.PrivateChat(carol)
 		e.say(t, anna, pmAnna, "/start")
 		e.tg.AddBotToChat(anna, ops)
 		e.tg.SetChatAdmins(ops.ID, anna, carol)
 		e.tg.AddMember(ops.ID, bob)
-		e.tg.WaitMessage(t, ops.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "Administrators of this group") }, wait)
+		e.tg.WaitMessage(t, ops.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "Administrators of this group") }, wait)
 
 		t.Run("AdminGetsTheURLPrivately", func(t *testing.T) {
 			g, p := e.mark(ops), e.mark(pmAnna)
@@ -169,7 +169,7 @@ func TestBot_Groups(t *testing.T) {
 			contains(t, "greeting", e.next(t, ops, g), "Administrators of this group")
 		})
 		t.Run("Channel", func(t *testing.T) {
-			news := telegramtest.Chat{ID: -1001234, Type: telegramtest.ChatTypeChannel, Title: "News"}
+			news := tgemu.Chat{ID: -1001234, Type: tgemu.ChatTypeChannel, Title: "News"}
 			e.tg.AddBotToChat(anna, news)
 			contains(t, "command in a channel", e.say(t, anna, news, "/newtoken news"), "don't work in channels")
 		})
@@ -182,7 +182,7 @@ func TestBot_Secret(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		e := setup(t, databaseURL)
 		ctx := context.Background()
-		pm := telegramtest.PrivateChat(anna)
+		pm := tgemu.PrivateChat(anna)
 		e.say(t, anna, pm, "/newtoken orders")
 		secret := func() string {
 			wh, err := e.db.WebhookByName(ctx, anna.ID, "orders")
@@ -237,7 +237,7 @@ func TestBot_Mute(t *testing.T) {
 		db := storagetest.Open(t, databaseURL, storage.WithClock(clk.Now))
 		e := setupDB(t, db, func(c *bot.Config) { c.MuteSweep = 20 * time.Millisecond })
 		ctx := context.Background()
-		pm := telegramtest.PrivateChat(anna)
+		pm := tgemu.PrivateChat(anna)
 		e.say(t, anna, pm, "/newtoken orders")
 		e.say(t, anna, pm, "/newtoken other")
 		orders, _ := e.db.WebhookByName(ctx, anna.ID, "orders")

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/herald-relay/herald/bot"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
@@ -16,7 +16,7 @@ import (
 var inviteRE = regexp.MustCompile(`https://t\.me/herald_bot\?start=(join-[A-Za-z0-9_-]{43})`)
 
 // inviteCode is the start parameter of the invite link in m.
-func inviteCode(t *testing.T, m telegramtest.Message) string {
+func inviteCode(t *testing.T, m tgemu.Message) string {
 	t.Helper()
 	sub := inviteRE.FindStringSubmatch(m.Text)
 	if sub == nil {
@@ -48,7 +48,7 @@ func TestBot_Invite(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		e := setup(t, databaseURL)
 		ctx := context.Background()
-		pmAnna, pmBob, pmCarol := telegramtest.PrivateChat(anna), telegramtest.PrivateChat(bob), telegramtest.PrivateChat(carol)
+		pmAnna, pmBob, pmCarol := tgemu.PrivateChat(anna), tgemu.PrivateChat(bob), tgemu.PrivateChat(carol)
 		e.say(t, anna, pmAnna, "/newtoken orders")
 		var code string
 
@@ -148,7 +148,7 @@ func TestBot_Invite(t *testing.T) {
 		t.Run("Revoke", func(t *testing.T) {
 			code = inviteCode(t, e.say(t, anna, pmAnna, "/invite orders"))
 			contains(t, "/revoke", e.say(t, anna, pmAnna, "/revoke orders"), "deleted")
-			for _, u := range []telegramtest.User{carol} {
+			for _, u := range []tgemu.User{carol} {
 				if subs, err := e.db.ChatSubscriptions(ctx, u.ID); err != nil || len(subs) != 0 {
 					t.Fatalf("%s's chat after /revoke: %+v %v, want no subscriptions", u.FirstName, subs, err)
 				}
@@ -181,7 +181,7 @@ func TestBot_InviteAccessMode(t *testing.T) {
 		c.AccessMode = bot.AccessInvite
 		c.AdminIDs = []int64{anna.ID}
 	})
-	pmAnna, pmBob := telegramtest.PrivateChat(anna), telegramtest.PrivateChat(bob)
+	pmAnna, pmBob := tgemu.PrivateChat(anna), tgemu.PrivateChat(bob)
 	e.say(t, anna, pmAnna, "/newtoken orders")
 	code := inviteCode(t, e.say(t, anna, pmAnna, "/invite orders"))
 	contains(t, "not admitted, follows the link", e.say(t, bob, pmBob, "/start "+code), "You now receive orders")
@@ -193,12 +193,12 @@ func TestBot_InviteAccessMode(t *testing.T) {
 func TestBot_InviteGroup(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		e := setup(t, databaseURL)
-		pmAnna, pmBob := telegramtest.PrivateChat(anna), telegramtest.PrivateChat(bob)
+		pmAnna, pmBob := tgemu.PrivateChat(anna), tgemu.PrivateChat(bob)
 		e.say(t, anna, pmAnna, "/start")
 		e.tg.AddBotToChat(anna, ops)
 		e.tg.SetChatAdmins(ops.ID, anna)
 		e.tg.AddMember(ops.ID, bob)
-		e.tg.WaitMessage(t, ops.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "Administrators of this group") }, wait)
+		e.tg.WaitMessage(t, ops.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "Administrators of this group") }, wait)
 		p, g := e.mark(pmAnna), e.mark(ops)
 		e.tg.UserSends(anna, ops, "/newtoken alerts")
 		e.next(t, pmAnna, p)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/herald-relay/herald/bot"
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/locales"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
@@ -24,12 +25,12 @@ import (
 func TestBot_RunGetMe(t *testing.T) {
 	tests := []struct {
 		name    string
-		fault   telegramtest.Fault
+		fault   tgemu.Fault
 		wantErr error // nil: retried until getMe succeeds
 	}{
-		{"Unauthorized", telegramtest.Fault{Code: 401, Description: "Unauthorized"}, tg.ErrorUnauthorized},
-		{"NotFound", telegramtest.Fault{Code: 404, Description: "Not Found"}, tg.ErrorNotFound},
-		{"BadGateway", telegramtest.Fault{Code: 502, Body: "<html><center><h1>502 Bad Gateway</h1></center></html>"}, nil},
+		{"Unauthorized", tgemu.Fault{Code: 401, Description: "Unauthorized"}, tg.ErrorUnauthorized},
+		{"NotFound", tgemu.Fault{Code: 404, Description: "Not Found"}, tg.ErrorNotFound},
+		{"BadGateway", tgemu.Fault{Code: 502, Body: "<html><center><h1>502 Bad Gateway</h1></center></html>"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/herald-relay/herald/agent/openaitest"
 	"github.com/herald-relay/herald/bot"
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/locales"
 	"github.com/herald-relay/herald/relay"
 	"github.com/herald-relay/herald/storage"
@@ -97,9 +98,9 @@ func (p *pipeline) post(t *testing.T, headers map[string]string, body string) st
 // notification waits for the bot's message in chat whose text has want,
 // and for its delivery to be recorded (with its task), a moment after
 // Telegram took the message.
-func (p *pipeline) notification(t *testing.T, chat telegramtest.Chat, want string) telegramtest.Message {
+func (p *pipeline) notification(t *testing.T, chat tgemu.Chat, want string) tgemu.Message {
 	t.Helper()
-	m := p.tg.WaitMessage(t, chat.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, want) }, wait)
+	m := p.tg.WaitMessage(t, chat.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, want) }, wait)
 	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if _, n, err := p.db.EventsOfMessage(context.Background(), chat.ID, int64(m.ID), 1); err == nil && n > 0 {
 			return m
@@ -110,21 +111,21 @@ func (p *pipeline) notification(t *testing.T, chat telegramtest.Chat, want strin
 }
 
 // command sends text from u in chat and returns the bot's next message there.
-func (p *pipeline) command(t *testing.T, u telegramtest.User, chat telegramtest.Chat, text string) telegramtest.Message {
+func (p *pipeline) command(t *testing.T, u tgemu.User, chat tgemu.Chat, text string) tgemu.Message {
 	t.Helper()
 	id := p.tg.UserSends(u, chat, text)
-	return p.tg.WaitMessage(t, chat.ID, func(m telegramtest.Message) bool { return m.ID > id }, wait)
+	return p.tg.WaitMessage(t, chat.ID, func(m tgemu.Message) bool { return m.ID > id }, wait)
 }
 
 // edited waits for message id of chat to be edited so that match holds.
-func (p *pipeline) edited(t *testing.T, chat telegramtest.Chat, id int, match func(telegramtest.Message) bool) telegramtest.Message {
+func (p *pipeline) edited(t *testing.T, chat tgemu.Chat, id int, match func(tgemu.Message) bool) tgemu.Message {
 	t.Helper()
-	return p.tg.WaitMessage(t, chat.ID, func(m telegramtest.Message) bool { return m.ID == id && m.Edited && match(m) }, wait)
+	return p.tg.WaitMessage(t, chat.ID, func(m tgemu.Message) bool { return m.ID == id && m.Edited && match(m) }, wait)
 }
 
 // waitTasks waits for chat to have n open tasks: a task is committed with
 // its delivery's record, a moment after the message arrived.
-func (p *pipeline) waitTasks(t *testing.T, chat telegramtest.Chat, n int) {
+func (p *pipeline) waitTasks(t *testing.T, chat tgemu.Chat, n int) {
 	t.Helper()
 	total := 0
 	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -150,7 +151,7 @@ func failedRun(n int) string {
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // buttons lists a message's buttons as "text=kind:data|url".
-func buttons(m telegramtest.Message) []string {
+func buttons(m tgemu.Message) []string {
 	var out []string
 	for _, b := range m.ReplyMarkup.Buttons() {
 		out = append(out, b.Text+"="+b.Kind+":"+b.CallbackData+b.URL)
@@ -194,14 +195,14 @@ func TestBot_Tasks(t *testing.T) {
 			if got := waitAnswered(t, p.tg, q); got != "Marked as done." {
 				t.Errorf("callback answer %q", got)
 			}
-			m := p.edited(t, ops, n.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "Done by Bob at") })
+			m := p.edited(t, ops, n.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "Done by Bob at") })
 			if !strings.HasPrefix(m.Text, n.Text+"\n\n✅ Done by Bob at ") || !strings.HasSuffix(m.Text, " UTC") {
 				t.Errorf("edited notification:\n%s", m.Text)
 			}
 			if got := buttons(m); len(got) != 1 || got[0] != "Open=url:https://github.com/acme/app/actions/runs/42" {
 				t.Errorf("buttons after Done: %q, want Open only", got)
 			}
-			if _, err := telegramtest.CheckHTML(m.HTML); err != nil {
+			if _, err := tgemu.CheckHTML(m.HTML); err != nil {
 				t.Errorf("edited notification is not valid Telegram HTML: %v", err)
 			}
 			contains(t, "/tasks after Done", p.command(t, carol, ops, "/tasks"), "No open tasks")
@@ -228,15 +229,15 @@ func TestBot_Tasks(t *testing.T) {
 			if got := waitAnswered(t, p.tg, q); got != "Marked as done." {
 				t.Errorf("callback answer %q", got)
 			}
-			p.edited(t, ops, n2.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "Done by Carol at") })
-			p.edited(t, ops, list.ID, func(m telegramtest.Message) bool { return strings.Contains(m.Text, "No open tasks") })
+			p.edited(t, ops, n2.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "Done by Carol at") })
+			p.edited(t, ops, list.ID, func(m tgemu.Message) bool { return strings.Contains(m.Text, "No open tasks") })
 		})
 
 		t.Run("UnknownTask", func(t *testing.T) {
 			// A Done button whose task is not known (a message sent twice
 			// after a crash, say) is answered and loses its button.
 			id := p.tg.UserSends(anna, ops, "/help")
-			help := p.tg.WaitMessage(t, ops.ID, func(m telegramtest.Message) bool { return m.ID > id }, wait)
+			help := p.tg.WaitMessage(t, ops.ID, func(m tgemu.Message) bool { return m.ID > id }, wait)
 			q := p.tg.PressButton(carol, ops, help.ID, "done")
 			if got := waitAnswered(t, p.tg, q); got != "This task is no longer tracked." {
 				t.Errorf("answer %q", got)
@@ -253,11 +254,11 @@ func TestBot_Tasks(t *testing.T) {
 // its text valid HTML within the limit.
 func TestTasks_ClosedHTML(t *testing.T) {
 	long := agent.Render(agent.Notification{Source: "S", Title: "t", Summary: strings.Repeat("a&b <c> 😀 ", 900), Action: "act", Lang: "en"}, nil)
-	if _, err := telegramtest.CheckHTML(long.HTML); err != nil {
+	if _, err := tgemu.CheckHTML(long.HTML); err != nil {
 		t.Fatal(err)
 	}
 	got := bot.ClosedHTML(long.HTML, "✅ Done by <b>Zoë &amp; Co</b> at 2026-01-02 03:04 UTC")
-	text, err := telegramtest.CheckHTML(got)
+	text, err := tgemu.CheckHTML(got)
 	if err != nil {
 		t.Fatalf("not valid Telegram HTML: %v\n%s", err, got[len(got)-300:])
 	}

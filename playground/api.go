@@ -15,7 +15,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/locales"
 	"github.com/herald-relay/herald/storage"
 )
@@ -119,7 +119,7 @@ type command struct {
 // langRE is a Telegram language_code as the page may send it.
 var langRE = regexp.MustCompile(`^[a-z]{2}$`)
 
-func withLang(u telegramtest.User, lang string) telegramtest.User {
+func withLang(u tgemu.User, lang string) tgemu.User {
 	if langRE.MatchString(lang) {
 		u.LanguageCode = lang
 	}
@@ -138,10 +138,10 @@ func actor(w http.ResponseWriter, key string) (person, bool) {
 
 // actorIn is actor and the chat the request acts in; it answers 400 when
 // either is unknown.
-func actorIn(w http.ResponseWriter, key, chatKey string) (person, telegramtest.Chat, bool) {
+func actorIn(w http.ResponseWriter, key, chatKey string) (person, tgemu.Chat, bool) {
 	who, ok := actor(w, key)
 	if !ok {
-		return person{}, telegramtest.Chat{}, false
+		return person{}, tgemu.Chat{}, false
 	}
 	chat, ok := chatFor(who, chatKey)
 	if !ok {
@@ -150,14 +150,14 @@ func actorIn(w http.ResponseWriter, key, chatKey string) (person, telegramtest.C
 	return who, chat, ok
 }
 
-func chatFor(who person, key string) (telegramtest.Chat, bool) {
+func chatFor(who person, key string) (tgemu.Chat, bool) {
 	switch key {
 	case "private":
-		return telegramtest.PrivateChat(who.user), true
+		return tgemu.PrivateChat(who.user), true
 	case "group":
 		return group, true
 	}
-	return telegramtest.Chat{}, false
+	return tgemu.Chat{}, false
 }
 
 func (p *Playground) state(ctx context.Context, who person, lang string) (stateResponse, error) {
@@ -185,8 +185,8 @@ func (p *Playground) state(ctx context.Context, who person, lang string) (stateR
 		return st, err
 	}
 	st.Chats = []chatView{
-		{Key: "private", ID: who.user.ID, Type: telegramtest.ChatTypePrivate, Title: st.Bot.Name,
-			BotMember: p.tg.BotStatus(who.user.ID) != telegramtest.StatusKicked, Messages: p.messages(private), Lang: privateLang},
+		{Key: "private", ID: who.user.ID, Type: tgemu.ChatTypePrivate, Title: st.Bot.Name,
+			BotMember: p.tg.BotStatus(who.user.ID) != tgemu.StatusKicked, Messages: p.messages(private), Lang: privateLang},
 		{Key: "group", ID: group.ID, Type: group.Type, Title: group.Title, Members: st.People,
 			BotMember: isMember(p.tg.BotStatus(group.ID)), Messages: p.messages(p.tg.ChatHistory(group.ID)), Lang: groupLang},
 	}
@@ -218,10 +218,10 @@ func (p *Playground) chatLang(ctx context.Context, chatID int64, userLang string
 }
 
 func isMember(status string) bool {
-	return status == telegramtest.StatusMember || status == telegramtest.StatusAdministrator
+	return status == tgemu.StatusMember || status == tgemu.StatusAdministrator
 }
 
-func (p *Playground) messages(ms []telegramtest.Message) []message {
+func (p *Playground) messages(ms []tgemu.Message) []message {
 	out := make([]message, 0, len(ms))
 	for _, m := range ms {
 		if m.Deleted {

@@ -1,6 +1,6 @@
 // Package playground lets people try Herald without Telegram: a page that
 // looks and behaves like a Telegram chat with the bot, backed by the Bot API
-// emulator bot/telegramtest served in the same process. The bot's real
+// emulator bot/tgemu served in the same process. The bot's real
 // command handlers, the relay and the webhook endpoint all run unchanged;
 // only the Telegram on the other end is emulated.
 //
@@ -19,7 +19,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/locales"
 	"github.com/herald-relay/herald/storage"
 )
@@ -47,7 +47,7 @@ type Config struct {
 // person is someone the page can act as.
 type person struct {
 	key  string // "alice", in the API
-	user telegramtest.User
+	user tgemu.User
 	role string // in the group: "administrator" or "member"
 }
 
@@ -56,10 +56,10 @@ type person struct {
 // privately) can be seen from both sides.
 var (
 	people = []person{
-		{key: "alice", user: telegramtest.User{ID: 710001, FirstName: "Alice", Username: "alice"}, role: telegramtest.StatusAdministrator},
-		{key: "bob", user: telegramtest.User{ID: 710002, FirstName: "Bob", Username: "bob"}, role: telegramtest.StatusMember},
+		{key: "alice", user: tgemu.User{ID: 710001, FirstName: "Alice", Username: "alice"}, role: tgemu.StatusAdministrator},
+		{key: "bob", user: tgemu.User{ID: 710002, FirstName: "Bob", Username: "bob"}, role: tgemu.StatusMember},
 	}
-	group = telegramtest.Supergroup(-1001710000001, "Team")
+	group = tgemu.Supergroup(-1001710000001, "Team")
 )
 
 func personByKey(key string) (person, bool) {
@@ -73,7 +73,7 @@ func personByKey(key string) (person, bool) {
 
 // Playground serves the page, its API and the emulated Bot API.
 type Playground struct {
-	tg     *telegramtest.Server
+	tg     *tgemu.Server
 	db     *storage.DB
 	log    *slog.Logger
 	cfg    Config
@@ -91,20 +91,20 @@ type Playground struct {
 // New makes a Playground over the emulator tg, which it sets up with the
 // group and its members. db is Herald's database, asked whether the webhook
 // URLs found in the chat still work.
-func New(tg *telegramtest.Server, db *storage.DB, cfg Config, log *slog.Logger) *Playground {
+func New(tg *tgemu.Server, db *storage.DB, cfg Config, log *slog.Logger) *Playground {
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.Locales == nil {
 		cfg.Locales = locales.MustNew()
 	}
-	var admins []telegramtest.User
+	var admins []tgemu.User
 	for _, p := range people {
-		if p.role == telegramtest.StatusAdministrator {
+		if p.role == tgemu.StatusAdministrator {
 			admins = append(admins, p.user)
 		}
 	}
 	tg.SetChatAdmins(group.ID, admins...)
 	for _, p := range people {
-		if p.role == telegramtest.StatusMember {
+		if p.role == tgemu.StatusMember {
 			tg.AddMember(group.ID, p.user)
 		}
 	}
@@ -134,7 +134,7 @@ type hook struct {
 
 // latestHook returns the newest webhook URL the bot sent in chatID that
 // still works (not regenerated or revoked), if any.
-func (p *Playground) latestHook(ctx context.Context, msgs []telegramtest.Message) (*hook, error) {
+func (p *Playground) latestHook(ctx context.Context, msgs []tgemu.Message) (*hook, error) {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
 		if !m.From.IsBot || m.Deleted {

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/herald-relay/herald/agent"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
 )
@@ -25,7 +25,7 @@ const publicURL = "http://herald.test:8080"
 // The tests play the bot themselves, through the emulator's Bot API.
 type env struct {
 	pg  *Playground
-	tg  *telegramtest.Server
+	tg  *tgemu.Server
 	db  *storage.DB
 	url string // the playground server's base URL
 }
@@ -33,7 +33,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	db := storagetest.Open(t, storagetest.SQLiteURL(t))
-	tg := telegramtest.NewServer()
+	tg := tgemu.NewServer()
 	pg := New(tg, db, Config{PublicURL: publicURL + "/"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := httptest.NewServer(pg.Handler())
 	tg.SetURL(ts.URL + APIPath)
@@ -236,7 +236,7 @@ func TestPlayground_Send(t *testing.T) {
 
 func TestPlayground_State(t *testing.T) {
 	e := newEnv(t)
-	e.tg.UserSends(alice, telegramtest.PrivateChat(alice), "/start")
+	e.tg.UserSends(alice, tgemu.PrivateChat(alice), "/start")
 	e.botCall(t, "sendMessage", map[string]any{
 		"chat_id":    alice.ID,
 		"parse_mode": "HTML",
@@ -249,7 +249,7 @@ func TestPlayground_State(t *testing.T) {
 	e.botCall(t, "setMyCommands", map[string]any{"language_code": "ru", "commands": []map[string]string{{"command": "start", "description": "Начать"}}})
 
 	st := e.state(t, "as=alice&lang=ru")
-	if st.As != "alice" || st.Bot.Username != telegramtest.DefaultBotUsername || len(st.People) != 2 {
+	if st.As != "alice" || st.Bot.Username != tgemu.DefaultBotUsername || len(st.People) != 2 {
 		t.Errorf("state head %+v", st)
 	}
 	if len(st.Commands) != 1 || st.Commands[0].Description != "Начать" {
@@ -314,7 +314,7 @@ func TestPlayground_Hook(t *testing.T) {
 	if _, err := e.db.EnsureChat(ctx, storage.Chat{ID: alice.ID, Type: "private", Language: "en"}); err != nil {
 		t.Fatal(err)
 	}
-	e.tg.UserSends(alice, telegramtest.PrivateChat(alice), "/newtoken demo")
+	e.tg.UserSends(alice, tgemu.PrivateChat(alice), "/newtoken demo")
 	token1, token2 := storage.NewToken(), storage.NewToken()
 	wh, err := e.db.CreateWebhook(ctx, alice.ID, "demo", storage.HashToken(token1), alice.ID)
 	if err != nil {
@@ -372,7 +372,7 @@ func TestPlayground_LongPoll(t *testing.T) {
 			t.Fatalf("long poll answered without a change: %+v", st)
 		case <-time.After(200 * time.Millisecond):
 		}
-		e.tg.UserSends(alice, telegramtest.PrivateChat(alice), "/help")
+		e.tg.UserSends(alice, tgemu.PrivateChat(alice), "/help")
 		select {
 		case st := <-got:
 			if st.Version == v || len(chatByKey(t, st, "private").Messages) != 1 {
@@ -401,7 +401,7 @@ func TestPlayground_LongPoll(t *testing.T) {
 
 func TestPlayground_Press(t *testing.T) {
 	e := newEnv(t)
-	e.tg.UserSends(alice, telegramtest.PrivateChat(alice), "/tokens")
+	e.tg.UserSends(alice, tgemu.PrivateChat(alice), "/tokens")
 	var sent struct {
 		MessageID int `json:"message_id"`
 	}
@@ -486,7 +486,7 @@ func TestPlayground_Group(t *testing.T) {
 	if code, m := e.postJSON(t, "/api/group", map[string]string{"as": "alice", "action": "add"}); code != 200 {
 		t.Fatalf("add: %d %v", code, m)
 	}
-	if got := e.tg.BotStatus(group.ID); got != telegramtest.StatusMember {
+	if got := e.tg.BotStatus(group.ID); got != tgemu.StatusMember {
 		t.Errorf("bot status in the group %q, want member", got)
 	}
 	grp := chatByKey(t, e.state(t, "as=bob"), "group")
@@ -512,7 +512,7 @@ func TestPlayground_Group(t *testing.T) {
 		Status string `json:"status"`
 	}
 	json.Unmarshal(e.botCall(t, "getChatMember", map[string]any{"chat_id": group.ID, "user_id": bob.ID}), &member)
-	if member.Status != telegramtest.StatusMember {
+	if member.Status != tgemu.StatusMember {
 		t.Errorf("bob's status %q, want member", member.Status)
 	}
 }
@@ -565,7 +565,7 @@ func TestPlayground_Samples(t *testing.T) {
 // message replies to, so the page can quote it.
 func TestPlayground_Reply(t *testing.T) {
 	e := newEnv(t)
-	e.tg.UserSends(alice, telegramtest.PrivateChat(alice), "/start")
+	e.tg.UserSends(alice, tgemu.PrivateChat(alice), "/start")
 	var note struct {
 		MessageID int `json:"message_id"`
 	}
@@ -618,7 +618,7 @@ func TestPlayground_Reply(t *testing.T) {
 
 	t.Run("Refused", func(t *testing.T) {
 		e.postJSON(t, "/api/group", map[string]string{"as": "alice", "action": "add"}) // a service message in the group
-		e.tg.UserSends(bob, telegramtest.PrivateChat(bob), "/start")                   // message 1 in bob's chat
+		e.tg.UserSends(bob, tgemu.PrivateChat(bob), "/start")                          // message 1 in bob's chat
 		var gone struct {
 			MessageID int `json:"message_id"`
 		}

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/BurntSushi/toml"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/locales"
 	"github.com/herald-relay/herald/storage"
 )
@@ -220,7 +220,7 @@ func TestPlayground_Instance(t *testing.T) {
 	if first.TemporaryDB {
 		t.Errorf("temporary_db set, but the config did not say so")
 	}
-	otherTG := telegramtest.NewServer()
+	otherTG := tgemu.NewServer()
 	defer otherTG.Close()
 	other := New(otherTG, e.db, Config{PublicURL: publicURL, TemporaryDB: true}, e.pg.log)
 	defer other.Close()

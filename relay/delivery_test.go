@@ -15,6 +15,7 @@ import (
 	"github.com/herald-relay/herald/agent/openaitest"
 	"github.com/herald-relay/herald/bot"
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/relay"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
@@ -22,7 +23,7 @@ import (
 
 // hook makes chat known to Telegram and Herald and creates anna's webhook
 // name delivered there.
-func (e *env) hook(t *testing.T, name string, c telegramtest.Chat) storage.Webhook {
+func (e *env) hook(t *testing.T, name string, c tgemu.Chat) storage.Webhook {
 	t.Helper()
 	e.addChat(t, c, "en")
 	wh, err := e.db.CreateWebhook(context.Background(), anna.ID, name, storage.HashToken(storage.NewToken()), c.ID)
@@ -67,10 +68,10 @@ func TestRelay_ChatGone(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		ctx := context.Background()
 		e := setup(t, databaseURL, nil)
-		isNotice := func(m telegramtest.Message) bool { return strings.Contains(m.Text, "stopped receiving") }
+		isNotice := func(m tgemu.Message) bool { return strings.Contains(m.Text, "stopped receiving") }
 
 		t.Run("Kicked", func(t *testing.T) {
-			ops := telegramtest.Group(-500, "Ops")
+			ops := tgemu.Group(-500, "Ops")
 			e.hook(t, "alerts", ops)
 			wh2, err := e.db.WebhookByName(ctx, anna.ID, "alerts")
 			if err != nil {
@@ -100,11 +101,11 @@ func TestRelay_ChatGone(t *testing.T) {
 			}
 		})
 		t.Run("Blocked", func(t *testing.T) {
-			bob := telegramtest.User{ID: 2002, FirstName: "Bob", LanguageCode: "ru"}
+			bob := tgemu.User{ID: 2002, FirstName: "Bob", LanguageCode: "ru"}
 			if err := e.db.UpsertUser(ctx, storage.User{ID: bob.ID, FirstName: bob.FirstName, Started: true}); err != nil {
 				t.Fatal(err)
 			}
-			e.addChat(t, telegramtest.PrivateChat(bob), "ru")
+			e.addChat(t, tgemu.PrivateChat(bob), "ru")
 			if _, err := e.db.Subscribe(ctx, e.wh.ID, bob.ID, anna.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +115,7 @@ func TestRelay_ChatGone(t *testing.T) {
 			if ev.Status != storage.StatusFailed || !strings.Contains(ev.Error, "blocked") {
 				t.Fatalf("status %s error %q, want failed: blocked", ev.Status, ev.Error)
 			}
-			m := e.tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool {
+			m := e.tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool {
 				return isNotice(m) && strings.Contains(m.Text, "Bob blocked me")
 			}, 5*time.Second)
 			if !strings.Contains(m.Text, "orders") {
@@ -142,7 +143,7 @@ func TestRelay_ChatGone(t *testing.T) {
 			if ev.Status != storage.StatusFailed || !strings.Contains(ev.Error, "chat not found") {
 				t.Fatalf("status %s error %q", ev.Status, ev.Error)
 			}
-			e.tg.WaitMessage(t, anna.ID, func(m telegramtest.Message) bool {
+			e.tg.WaitMessage(t, anna.ID, func(m tgemu.Message) bool {
 				return isNotice(m) && strings.Contains(m.Text, "no longer knows the chat Ghost town")
 			}, 5*time.Second)
 		})
@@ -155,7 +156,7 @@ func TestRelay_Migrate(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
 		ctx := context.Background()
 		e := setup(t, databaseURL, nil)
-		team := telegramtest.Group(-600, "Team")
+		team := tgemu.Group(-600, "Team")
 		wh := e.hook(t, "deploys", team)
 		e.tg.MigrateToSupergroup(team.ID, -1000600)
 
@@ -189,7 +190,7 @@ func TestRelay_Limits(t *testing.T) {
 		t.Skip("a 40 s burst")
 	}
 	storagetest.Each(t, func(t *testing.T, databaseURL string) {
-		e := setupWith(t, databaseURL, options{tg: []telegramtest.Option{telegramtest.WithLimits()}, limits: testLimits(),
+		e := setupWith(t, databaseURL, options{tg: []tgemu.Option{tgemu.WithLimits()}, limits: testLimits(),
 			cfg: relay.Config{FoldAfter: -1}})
 		burst(t, e, 100, 10, 3*time.Minute)
 	})
@@ -218,10 +219,10 @@ func burst(t *testing.T, e *env, chats, perChat int, timeout time.Duration) {
 	var hooks []storage.Webhook
 	var ids []int64
 	for i := range chats {
-		c := telegramtest.Group(int64(-3000-i), fmt.Sprintf("Group %d", i))
+		c := tgemu.Group(int64(-3000-i), fmt.Sprintf("Group %d", i))
 		if i%2 == 1 {
-			u := telegramtest.User{ID: int64(3000 + i), FirstName: "U"}
-			c = telegramtest.PrivateChat(u)
+			u := tgemu.User{ID: int64(3000 + i), FirstName: "U"}
+			c = tgemu.PrivateChat(u)
 		}
 		hooks = append(hooks, e.hook(t, fmt.Sprintf("w%d", i), c))
 		ids = append(ids, c.ID)
@@ -264,7 +265,7 @@ func TestRelay_SharedLimits(t *testing.T) {
 		t.Skip("a 15 s burst")
 	}
 	databaseURL := storagetest.PostgresURL(t)
-	e := setupWith(t, databaseURL, options{tg: []telegramtest.Option{telegramtest.WithLimits()}, limits: testLimits(),
+	e := setupWith(t, databaseURL, options{tg: []tgemu.Option{tgemu.WithLimits()}, limits: testLimits(),
 		cfg: relay.Config{FoldAfter: -1}})
 	setupWith(t, databaseURL, options{fake: e.tg, db: e.db, limits: testLimits(), cfg: relay.Config{FoldAfter: -1}})
 	burst(t, e, 40, 10, 3*time.Minute)
@@ -278,7 +279,7 @@ func TestRelay_Storm(t *testing.T) {
 		ctx := context.Background()
 		limits := bot.DefaultLimits()
 		e := setupWith(t, databaseURL, options{limits: &limits})
-		alerts := telegramtest.Group(-700, "Alerts")
+		alerts := tgemu.Group(-700, "Alerts")
 		wh := e.hook(t, "alerts", alerts)
 		// The storm arrives whole: muted while it is stored, so that no
 		// claim can split it however slowly a loaded machine stores it.
@@ -403,7 +404,7 @@ func TestRelay_WakeForHeldChat(t *testing.T) {
 		}
 		// In flight: the second event's ring comes while the first message
 		// is being sent (the fake holds it back).
-		e.tg.FailNext("sendMessage", telegramtest.Fault{Delay: 300 * time.Millisecond})
+		e.tg.FailNext("sendMessage", tgemu.Fault{Delay: 300 * time.Millisecond})
 		post(e.wh.ID, `{"event":"held","seq":"#1"}`)
 		time.Sleep(100 * time.Millisecond)
 		post(e.wh.ID, `{"event":"held","seq":"#2"}`)
@@ -411,8 +412,8 @@ func TestRelay_WakeForHeldChat(t *testing.T) {
 		// Paced: the third comes right after the second went out.
 		post(e.wh.ID, `{"event":"held","seq":"#3"}`)
 		// Another chat is not held: its event goes at once.
-		bob := telegramtest.User{ID: 2002, FirstName: "Bob"}
-		other := e.hook(t, "other", telegramtest.PrivateChat(bob))
+		bob := tgemu.User{ID: 2002, FirstName: "Bob"}
+		other := e.hook(t, "other", tgemu.PrivateChat(bob))
 		start := time.Now()
 		post(other.ID, `{"event":"other"}`)
 		wait(bob.ID, 1)
@@ -448,8 +449,8 @@ func TestRelay_FoldAgain(t *testing.T) {
 				ctx := context.Background()
 				db := storagetest.Open(t, databaseURL)
 				tg := telegramtest.Start(t)
-				u := telegramtest.User{ID: int64(5000 + i), FirstName: "U"}
-				c := telegramtest.PrivateChat(u)
+				u := tgemu.User{ID: int64(5000 + i), FirstName: "U"}
+				c := tgemu.PrivateChat(u)
 				tg.KnownChat(c)
 				if err := db.UpsertUser(ctx, storage.User{ID: u.ID, Started: true}); err != nil {
 					t.Fatal(err)

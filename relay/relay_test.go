@@ -15,6 +15,7 @@ import (
 	"github.com/herald-relay/herald/agent/openaitest"
 	"github.com/herald-relay/herald/bot"
 	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/locales"
 	"github.com/herald-relay/herald/relay"
 	"github.com/herald-relay/herald/storage"
@@ -32,7 +33,7 @@ type env struct {
 	stop  func()
 }
 
-var anna = telegramtest.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
+var anna = tgemu.User{ID: 1001, FirstName: "Anna", LanguageCode: "en"}
 
 func setup(t *testing.T, databaseURL string, ai *openaitest.Server) *env {
 	t.Helper()
@@ -42,11 +43,11 @@ func setup(t *testing.T, databaseURL string, ai *openaitest.Server) *env {
 // options vary the pipeline for one test.
 type options struct {
 	ai     *openaitest.Server
-	tg     []telegramtest.Option // for the Bot API fake
-	limits *bot.Limits           // nil: no pacing
-	cfg    relay.Config          // RetryBase and Poll default to 50ms
-	fake   *telegramtest.Server  // a fake to share (with tg ignored)
-	db     *storage.DB           // a database to share
+	tg     []tgemu.Option       // for the Bot API fake
+	limits *bot.Limits          // nil: no pacing
+	cfg    relay.Config         // RetryBase and Poll default to 50ms
+	fake   *telegramtest.Server // a fake to share (with tg ignored)
+	db     *storage.DB          // a database to share
 }
 
 func setupWith(t *testing.T, databaseURL string, o options) *env {
@@ -82,7 +83,7 @@ func setupWith(t *testing.T, databaseURL string, o options) *env {
 	}
 	e.relay = relay.New(e.db, agent.New(cfg, loc, log), b, loc, log, rc)
 	if o.db == nil {
-		e.addChat(t, telegramtest.PrivateChat(anna), "en")
+		e.addChat(t, tgemu.PrivateChat(anna), "en")
 		e.wh, err = e.db.CreateWebhook(ctx, anna.ID, "orders", storage.HashToken(storage.NewToken()), anna.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -97,7 +98,7 @@ func setupWith(t *testing.T, databaseURL string, o options) *env {
 }
 
 // addChat makes a chat known to Telegram and to Herald.
-func (e *env) addChat(t *testing.T, c telegramtest.Chat, lang string) {
+func (e *env) addChat(t *testing.T, c tgemu.Chat, lang string) {
 	t.Helper()
 	ctx := context.Background()
 	e.tg.KnownChat(c)
@@ -144,7 +145,7 @@ func (e *env) settledOf(t *testing.T, webhookID int64, id string) storage.Event 
 	}
 }
 
-func countWith(ms []telegramtest.Message, s string) int {
+func countWith(ms []tgemu.Message, s string) int {
 	n := 0
 	for _, m := range ms {
 		if strings.Contains(m.Text, s) {
@@ -170,8 +171,8 @@ func TestRelay_Deliver(t *testing.T) {
 		t.Run("TooManyRequests", func(t *testing.T) {
 			// Two 429s then success: exactly one message, and the 429s
 			// are not counted as attempts.
-			e.tg.FailNext("sendMessage", telegramtest.TooManyRequests(1))
-			e.tg.FailNext("sendMessage", telegramtest.TooManyRequests(1))
+			e.tg.FailNext("sendMessage", tgemu.TooManyRequests(1))
+			e.tg.FailNext("sendMessage", tgemu.TooManyRequests(1))
 			ev := e.settled(t, e.post(t, `{"event":"rate_limited"}`).ID)
 			if ev.Status != storage.StatusDelivered || ev.Attempts != 1 {
 				t.Fatalf("status %s attempts %d, want delivered at 1", ev.Status, ev.Attempts)
@@ -189,8 +190,8 @@ func TestRelay_Deliver(t *testing.T) {
 			}
 		})
 		t.Run("ServerError", func(t *testing.T) {
-			e.tg.FailNext("sendMessage", telegramtest.ServerError())
-			e.tg.FailNext("sendMessage", telegramtest.BadGateway())
+			e.tg.FailNext("sendMessage", tgemu.ServerError())
+			e.tg.FailNext("sendMessage", tgemu.BadGateway())
 			ev := e.settled(t, e.post(t, `{"event":"flaky"}`).ID)
 			if ev.Status != storage.StatusDelivered || ev.Attempts != 3 {
 				t.Fatalf("status %s attempts %d, want delivered at attempt 3", ev.Status, ev.Attempts)
@@ -267,9 +268,9 @@ func TestRelay_SummarizeOnce(t *testing.T) {
 		e := setup(t, databaseURL, ai)
 		ctx := context.Background()
 		for _, c := range []struct {
-			chat telegramtest.Chat
+			chat tgemu.Chat
 			lang string
-		}{{telegramtest.Group(-100, "Ops"), "en"}, {telegramtest.Group(-200, "Склад"), "ru"}, {telegramtest.Group(-300, "Склад 2"), "ru"}} {
+		}{{tgemu.Group(-100, "Ops"), "en"}, {tgemu.Group(-200, "Склад"), "ru"}, {tgemu.Group(-300, "Склад 2"), "ru"}} {
 			e.addChat(t, c.chat, c.lang)
 			if _, err := e.db.Subscribe(ctx, e.wh.ID, c.chat.ID, anna.ID); err != nil {
 				t.Fatal(err)
@@ -280,7 +281,7 @@ func TestRelay_SummarizeOnce(t *testing.T) {
 			calls.Add(1)
 			return openaitest.Reply{}
 		})
-		e.tg.FailNext("sendMessage", telegramtest.ServerError())
+		e.tg.FailNext("sendMessage", tgemu.ServerError())
 		ev := e.settled(t, e.post(t, `{"event":"new_order","order_id":5}`).ID)
 		if ev.Status != storage.StatusDelivered {
 			t.Fatalf("status %s %q", ev.Status, ev.Error)

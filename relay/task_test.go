@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/herald-relay/herald/bot"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/relay"
 	"github.com/herald-relay/herald/storage"
 	"github.com/herald-relay/herald/storage/storagetest"
@@ -22,7 +22,7 @@ func TestRelay_DigestTasks(t *testing.T) {
 		ctx := context.Background()
 		limits := bot.DefaultLimits()
 		e := setupWith(t, databaseURL, options{limits: &limits})
-		alerts := telegramtest.Group(-800, "Alerts")
+		alerts := tgemu.Group(-800, "Alerts")
 		wh := e.hook(t, "alerts", alerts)
 		// The storm arrives whole: muted while it is stored, so that no
 		// claim can split it however slowly a loaded machine stores it.
@@ -104,10 +104,10 @@ func TestRelay_FoldBehindBotQueue(t *testing.T) {
 				limits := bot.Limits{Global: c.global, Private: time.Millisecond, Group: time.Millisecond}
 				e := setupWith(t, databaseURL, options{limits: &limits,
 					cfg: relay.Config{FoldAfter: 2 * time.Second, FoldMin: 3, Poll: time.Minute}})
-				var chats []telegramtest.Chat
+				var chats []tgemu.Chat
 				var hooks []storage.Webhook
 				for i := range 3 {
-					ch := telegramtest.Group(int64(-900-i), fmt.Sprintf("G%d", i))
+					ch := tgemu.Group(int64(-900-i), fmt.Sprintf("G%d", i))
 					wh := e.hook(t, fmt.Sprintf("%s%d", c.name, i), ch)
 					chats, hooks = append(chats, ch), append(hooks, wh)
 				}

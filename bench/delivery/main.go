@@ -2,7 +2,7 @@
 // docs/benchmarks.md, "Delivery"). It is a program, not a test: it prints
 // figures and judges nothing.
 //
-// It runs the Bot API fake (bot/telegramtest, optionally enforcing Telegram's
+// It runs the Bot API fake (bot/tgemu, optionally enforcing Telegram's
 // limits) and an instant OpenAI-compatible fake (agent/openaitest) in this
 // process, and Herald's pipeline — storage, agent, bot, relay and the HTTP
 // ingest, wired as main.go wires them — in a child process (this program
@@ -49,7 +49,7 @@ import (
 	"github.com/herald-relay/herald/agent"
 	"github.com/herald-relay/herald/agent/openaitest"
 	"github.com/herald-relay/herald/bot"
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 	"github.com/herald-relay/herald/locales"
 	"github.com/herald-relay/herald/relay"
 	"github.com/herald-relay/herald/storage"
@@ -124,7 +124,7 @@ func node(o options) error {
 	if o.limits == "none" {
 		limits = bot.NoLimits()
 	}
-	tgBot, err := bot.New(bot.Config{Token: telegramtest.DefaultToken, APIURL: o.tgURL, PublicURL: "http://" + o.listen, Limits: limits}, db, loc, log)
+	tgBot, err := bot.New(bot.Config{Token: tgemu.DefaultToken, APIURL: o.tgURL, PublicURL: "http://" + o.listen, Limits: limits}, db, loc, log)
 	if err != nil {
 		return err
 	}
@@ -180,11 +180,11 @@ func bench(o options) error {
 	ctx := context.Background()
 
 	// The fakes.
-	var tgOpts []telegramtest.Option
+	var tgOpts []tgemu.Option
 	if o.mode != "latency" || o.fakeLim {
-		tgOpts = append(tgOpts, telegramtest.WithLimits())
+		tgOpts = append(tgOpts, tgemu.WithLimits())
 	}
-	tg := telegramtest.NewServer(tgOpts...)
+	tg := tgemu.NewServer(tgOpts...)
 	tgLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -279,7 +279,7 @@ func bench(o options) error {
 // latency posts events at a steady rate, round robin over the chats, and
 // measures from the start of each POST to the sendMessage's arrival at the
 // fake.
-func latency(ctx context.Context, o options, tg *telegramtest.Server, listen string, tokens []string, mem *memory) error {
+func latency(ctx context.Context, o options, tg *tgemu.Server, listen string, tokens []string, mem *memory) error {
 	n := int(o.rate * o.duration.Seconds())
 	sent := make([]time.Time, n)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -330,7 +330,7 @@ var seqRE = regexp.MustCompile(`#(\d{7})`)
 
 // arrivals maps each event's sequence number to its first sendMessage's
 // arrival at the fake.
-func arrivals(tg *telegramtest.Server) map[int]time.Time {
+func arrivals(tg *tgemu.Server) map[int]time.Time {
 	out := map[int]time.Time{}
 	for _, c := range tg.Calls("sendMessage") {
 		if c.Code != http.StatusOK {
@@ -348,7 +348,7 @@ func arrivals(tg *telegramtest.Server) map[int]time.Time {
 
 // drain measures how long the queued backlog takes to go out against the
 // limit-enforcing fake, next to the least Telegram's limits allow.
-func drain(ctx context.Context, o options, db *storage.DB, tg *telegramtest.Server, launched time.Time, mem *memory, chatIDs []int64) error {
+func drain(ctx context.Context, o options, db *storage.DB, tg *tgemu.Server, launched time.Time, mem *memory, chatIDs []int64) error {
 	for {
 		n, err := db.PendingDeliveries(ctx)
 		if err == nil && n == 0 {
@@ -382,7 +382,7 @@ func drain(ctx context.Context, o options, db *storage.DB, tg *telegramtest.Serv
 }
 
 // scale watches the process's memory with a large backlog queued.
-func scale(ctx context.Context, o options, db *storage.DB, tg *telegramtest.Server, launched time.Time, mem *memory) error {
+func scale(ctx context.Context, o options, db *storage.DB, tg *tgemu.Server, launched time.Time, mem *memory) error {
 	deadline := launched.Add(o.watch)
 	for time.Now().Before(deadline) {
 		time.Sleep(time.Second)
@@ -405,7 +405,7 @@ func scale(ctx context.Context, o options, db *storage.DB, tg *telegramtest.Serv
 
 // seed makes the owner, the chats (known to the fake) and one webhook per
 // chat.
-func seed(ctx context.Context, db *storage.DB, tg *telegramtest.Server, o options) ([]string, []int64, []int64, error) {
+func seed(ctx context.Context, db *storage.DB, tg *tgemu.Server, o options) ([]string, []int64, []int64, error) {
 	const owner = 1
 	if err := db.UpsertUser(ctx, storage.User{ID: owner, FirstName: "Bench", Started: true}); err != nil {
 		return nil, nil, nil, err
@@ -416,9 +416,9 @@ func seed(ctx context.Context, db *storage.DB, tg *telegramtest.Server, o option
 		c := storage.Chat{ID: int64(100000 + i), Type: "private", Language: "en"}
 		if o.groups {
 			c = storage.Chat{ID: int64(-100000 - i), Type: "group", Title: fmt.Sprintf("Group %d", i), Language: "en"}
-			tg.KnownChat(telegramtest.Group(c.ID, c.Title))
+			tg.KnownChat(tgemu.Group(c.ID, c.Title))
 		} else {
-			tg.KnownUser(telegramtest.User{ID: c.ID, FirstName: "U"})
+			tg.KnownUser(tgemu.User{ID: c.ID, FirstName: "U"})
 		}
 		if _, err := db.EnsureChat(ctx, c); err != nil {
 			return nil, nil, nil, err
@@ -581,7 +581,7 @@ func flagSet(name string) bool {
 }
 
 // report429 prints the fake's 429 answers, which limit they met.
-func report429(tg *telegramtest.Server) {
+func report429(tg *tgemu.Server) {
 	for _, c := range tg.Calls("sendMessage") {
 		if c.Code == http.StatusTooManyRequests {
 			fmt.Printf("  429 at %s to chat %s: %s\n", c.Time.Format("15:04:05.000"), c.Params["chat_id"], c.Description)
@@ -591,7 +591,7 @@ func report429(tg *telegramtest.Server) {
 
 // reportGaps prints how the time between messages arriving at the fake was
 // spent: the paced gap (1/28 s) or longer pauses, when nothing was ready.
-func reportGaps(tg *telegramtest.Server) {
+func reportGaps(tg *tgemu.Server) {
 	var ts []time.Time
 	for _, c := range tg.Calls("sendMessage") {
 		ts = append(ts, c.Time)

@@ -1,4 +1,4 @@
-// Command fakebot serves the Bot API fake (bot/telegramtest) on a port, for
+// Command fakebot serves the Bot API fake (bot/tgemu) on a port, for
 // benchmarks that run herald as users run it, and creates webhooks through
 // the bot the way a user does.
 //
@@ -21,7 +21,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 )
 
 var hookURL = regexp.MustCompile(`https?://[^\s"<>]+/hook/[A-Za-z0-9_-]+`)
@@ -29,7 +29,7 @@ var hookURL = regexp.MustCompile(`https?://[^\s"<>]+/hook/[A-Za-z0-9_-]+`)
 func main() {
 	addr := flag.String("addr", "127.0.0.1:18090", "listen address")
 	flag.Parse()
-	fake := telegramtest.NewServer(telegramtest.WithLimits())
+	fake := tgemu.NewServer(tgemu.WithLimits())
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
@@ -45,8 +45,8 @@ func main() {
 			http.Error(w, "want ?name=NAME&user=ID", http.StatusBadRequest)
 			return
 		}
-		u := telegramtest.User{ID: id, FirstName: "Bench", Username: "bench" + strconv.FormatInt(id, 10), LanguageCode: "en"}
-		chat := telegramtest.PrivateChat(u)
+		u := tgemu.User{ID: id, FirstName: "Bench", Username: "bench" + strconv.FormatInt(id, 10), LanguageCode: "en"}
+		chat := tgemu.PrivateChat(u)
 		last := 0
 		for _, m := range fake.Messages(chat.ID) {
 			last = max(last, m.ID)
@@ -54,7 +54,7 @@ func main() {
 		fake.UserSends(u, chat, "/newtoken "+name)
 		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 		defer cancel()
-		m, err := fake.AwaitMessage(ctx, chat.ID, func(m telegramtest.Message) bool {
+		m, err := fake.AwaitMessage(ctx, chat.ID, func(m tgemu.Message) bool {
 			return m.ID > last && hookURL.MatchString(m.Text+" "+m.HTML)
 		})
 		if err != nil {

@@ -5,29 +5,38 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/herald-relay/herald/bot/tgemu"
 )
 
-// Start serves a new Server on an httptest server for the duration of the
+// Server is the emulator started by Start. Every method of tgemu.Server is
+// promoted; WaitMessage, WaitMessages and ClickButton fail the test instead
+// of returning an error.
+type Server struct {
+	*tgemu.Server
+}
+
+// Start serves a new emulator on an httptest server for the duration of the
 // test: s.URL() is its base URL, for go-telegram's bot.WithServerURL. The
 // cleanup ends pending long polls and webhook deliveries before closing the
 // HTTP server.
-func Start(tb testing.TB, opts ...Option) *Server {
+func Start(tb testing.TB, opts ...tgemu.Option) *Server {
 	tb.Helper()
-	s := NewServer(opts...)
+	s := tgemu.NewServer(opts...)
 	ts := httptest.NewServer(s)
 	s.SetURL(ts.URL)
 	tb.Cleanup(func() {
 		s.Close()
 		ts.Close()
 	})
-	return s
+	return &Server{s}
 }
 
 // WaitMessage waits up to timeout for a message of the bot in chatID that
 // match accepts (nil accepts any) and returns the first one, in chat order,
 // including messages sent before the call. On timeout it fails the test with
 // what the chat got and the calls that failed.
-func (s *Server) WaitMessage(tb testing.TB, chatID int64, match func(Message) bool, timeout time.Duration) Message {
+func (s *Server) WaitMessage(tb testing.TB, chatID int64, match func(tgemu.Message) bool, timeout time.Duration) tgemu.Message {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -41,7 +50,7 @@ func (s *Server) WaitMessage(tb testing.TB, chatID int64, match func(Message) bo
 // WaitMessages waits up to timeout until the bot sent at least n messages to
 // chatID (deleted ones included) and returns them all, failing the test with
 // a dump of the chat otherwise.
-func (s *Server) WaitMessages(tb testing.TB, chatID int64, n int, timeout time.Duration) []Message {
+func (s *Server) WaitMessages(tb testing.TB, chatID int64, n int, timeout time.Duration) []tgemu.Message {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -56,7 +65,7 @@ func (s *Server) WaitMessages(tb testing.TB, chatID int64, n int, timeout time.D
 // message messageID, as PressButton does with the button's callback data,
 // and returns the callback query id. It fails the test if the message has no
 // such callback button.
-func (s *Server) ClickButton(tb testing.TB, from User, chat Chat, messageID int, text string) string {
+func (s *Server) ClickButton(tb testing.TB, from tgemu.User, chat tgemu.Chat, messageID int, text string) string {
 	tb.Helper()
 	m, ok := s.Message(chat.ID, messageID)
 	if !ok || m.Deleted {

@@ -1,4 +1,4 @@
-package telegramtest
+package tgemu
 
 import (
 	"strings"
@@ -110,83 +110,6 @@ func TestParseHTML(t *testing.T) {
 				t.Errorf("parseHTML(%q) entities = %+v, want %+v", tt.in, gotEnts, tt.wantEnts)
 			}
 		})
-	}
-}
-
-func TestParseMarkdownV2(t *testing.T) {
-	tests := []struct {
-		name     string
-		in       string
-		wantText string
-		wantEnts []Entity
-		wantErr  string
-	}{
-		{
-			name: "entities", in: "*b* _i_ __u__ ~s~ ||p|| `c` [l](https://x.com)", wantText: "b i u s p c l",
-			wantEnts: []Entity{
-				{Type: "bold", Offset: 0, Length: 1}, {Type: "italic", Offset: 2, Length: 1},
-				{Type: "underline", Offset: 4, Length: 1}, {Type: "strikethrough", Offset: 6, Length: 1},
-				{Type: "spoiler", Offset: 8, Length: 1}, {Type: "code", Offset: 10, Length: 1},
-				{Type: "text_link", Offset: 12, Length: 1, URL: "https://x.com"},
-			},
-		},
-		{name: "escapes", in: `hello\. 1\+1\=2 \*`, wantText: "hello. 1+1=2 *"},
-		{
-			name: "pre with language", in: "```go\nfmt.Println()\n```", wantText: "fmt.Println()\n",
-			wantEnts: []Entity{{Type: "pre", Length: 14, Language: "go"}},
-		},
-		{name: "code keeps reserved characters", in: "`a.b`", wantText: "a.b", wantEnts: []Entity{{Type: "code", Length: 3}}},
-		{
-			name: "block quotation", in: ">one\n>two\nafter", wantText: "one\ntwo\nafter",
-			wantEnts: []Entity{{Type: "blockquote", Length: 8}},
-		},
-		{name: "unescaped dot", in: "hello.", wantErr: `Character '.' is reserved and must be escaped with the preceding '\'`},
-		{name: "unescaped greater-than", in: "a>b", wantErr: `Character '>' is reserved`},
-		{name: "unclosed bold", in: "*unclosed", wantErr: "Can't find end of Bold entity at byte offset 0"},
-		{name: "innermost unclosed", in: `*bold _italic\_*`, wantErr: "Can't find end of Bold entity at byte offset 15"},
-		{name: "unclosed url", in: "[a](http://x.com", wantErr: "Can't find end of a URL at byte offset 4"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			gotText, gotEnts, err := parseMarkdownV2(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("parseMarkdownV2(%q) error = %v, want one containing %q", tt.in, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("parseMarkdownV2(%q) error = %v", tt.in, err)
-			}
-			if gotText != tt.wantText {
-				t.Errorf("parseMarkdownV2(%q) text = %q, want %q", tt.in, gotText, tt.wantText)
-			}
-			if !reflect.DeepEqual(gotEnts, tt.wantEnts) {
-				t.Errorf("parseMarkdownV2(%q) entities = %+v, want %+v", tt.in, gotEnts, tt.wantEnts)
-			}
-		})
-	}
-}
-
-func TestParseMarkdown(t *testing.T) {
-	gotText, gotEnts, err := parseMarkdown("*b* _i_ `c` [t](https://x.com) a\\_b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := "b i c t a_b"; gotText != want {
-		t.Errorf("text = %q, want %q", gotText, want)
-	}
-	wantEnts := []Entity{
-		{Type: "bold", Offset: 0, Length: 1}, {Type: "italic", Offset: 2, Length: 1},
-		{Type: "code", Offset: 4, Length: 1}, {Type: "text_link", Offset: 6, Length: 1, URL: "https://x.com"},
-	}
-	if !reflect.DeepEqual(gotEnts, wantEnts) {
-		t.Errorf("entities = %+v, want %+v", gotEnts, wantEnts)
-	}
-
-	_, _, err = parseMarkdown("*unclosed")
-	if want := "Can't find end of the entity starting at byte offset 0"; err == nil || err.Error() != want {
-		t.Errorf("unclosed: error = %v, want %q", err, want)
 	}
 }
 

@@ -1,4 +1,4 @@
-package telegramtest
+package tgemu
 
 import "errors"
 

@@ -1,10 +1,10 @@
-package telegramtest_test
+package tgemu_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 )
 
 func TestCheckHTML(t *testing.T) {
@@ -22,7 +22,7 @@ func TestCheckHTML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := telegramtest.CheckHTML(tt.html)
+			got, err := tgemu.CheckHTML(tt.html)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("error %v, want %q", err, tt.err)

@@ -1,4 +1,4 @@
-package telegramtest
+package tgemu
 
 import (
 	"fmt"
@@ -29,18 +29,18 @@ func (s *Server) UserReplies(from User, chat Chat, replyToMessageID int, text st
 
 func (s *Server) userMessage(from User, chat Chat, text string, replyTo int) int {
 	if text == "" {
-		panic("telegramtest: a text message can't be empty")
+		panic("tgemu: a text message can't be empty")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.registerUserLocked(from)
 	c := s.registerChatLocked(chat)
 	if c.migratedTo != 0 {
-		panic(fmt.Sprintf("telegramtest: chat %d was upgraded to supergroup %d", c.ID, c.migratedTo))
+		panic(fmt.Sprintf("tgemu: chat %d was upgraded to supergroup %d", c.ID, c.migratedTo))
 	}
 	if c.Type == ChatTypePrivate {
 		if c.ID != from.ID {
-			panic(fmt.Sprintf("telegramtest: user %d can't write in the private chat of user %d", from.ID, c.ID))
+			panic(fmt.Sprintf("tgemu: user %d can't write in the private chat of user %d", from.ID, c.ID))
 		}
 		if c.botStatus == StatusKicked {
 			s.setBotStatusLocked(c, from, StatusMember)
@@ -126,7 +126,7 @@ func (s *Server) UserEdits(from User, chat Chat, messageID int, newText string) 
 		m = c.message(messageID)
 	}
 	if m == nil || m.deleted || m.fromBot || m.from.ID != from.ID {
-		panic(fmt.Sprintf("telegramtest: UserEdits: user %d sent no message %d in chat %d", from.ID, messageID, chat.ID))
+		panic(fmt.Sprintf("tgemu: UserEdits: user %d sent no message %d in chat %d", from.ID, messageID, chat.ID))
 	}
 	m.text, m.raw, m.entities = newText, newText, s.commandEntity(newText)
 	m.edited, m.editDate = true, s.now()
@@ -140,7 +140,8 @@ func (s *Server) UserEdits(from User, chat Chat, messageID int, newText string) 
 // with callback data `data` under message messageID, and returns the query
 // id. The update carries the message as it is now (an inaccessible message,
 // date 0, if it is unknown or deleted). Use CallbackAnswered to check that
-// the bot answered; ClickButton in tests also checks that the button exists.
+// the bot answered; ClickButton of bot/telegramtest also checks that the
+// button exists.
 func (s *Server) PressButton(from User, chat Chat, messageID int, data string) (callbackQueryID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -148,7 +149,7 @@ func (s *Server) PressButton(from User, chat Chat, messageID int, data string) (
 	c := s.registerChatLocked(chat)
 	if c.Type == ChatTypePrivate {
 		if c.ID != from.ID {
-			panic(fmt.Sprintf("telegramtest: user %d can't press buttons in the private chat of user %d", from.ID, c.ID))
+			panic(fmt.Sprintf("tgemu: user %d can't press buttons in the private chat of user %d", from.ID, c.ID))
 		}
 		if c.botStatus == "" {
 			c.botStatus = StatusMember
@@ -203,7 +204,7 @@ func (s *Server) AddBotToChat(by User, chat Chat) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if chat.Type == ChatTypePrivate {
-		panic("telegramtest: AddBotToChat needs a group, supergroup or channel")
+		panic("tgemu: AddBotToChat needs a group, supergroup or channel")
 	}
 	s.registerUserLocked(by)
 	c := s.registerChatLocked(chat)
@@ -364,13 +365,13 @@ func (s *Server) MigrateToSupergroup(oldChatID, newChatID int64) {
 	defer s.mu.Unlock()
 	c := s.chats[oldChatID]
 	if c == nil || c.Type != ChatTypeGroup || c.migratedTo != 0 {
-		panic(fmt.Sprintf("telegramtest: MigrateToSupergroup: %d is not a basic group", oldChatID))
+		panic(fmt.Sprintf("tgemu: MigrateToSupergroup: %d is not a basic group", oldChatID))
 	}
 	if newChatID >= 0 {
-		panic(fmt.Sprintf("telegramtest: MigrateToSupergroup: supergroup ids are negative, got %d", newChatID))
+		panic(fmt.Sprintf("tgemu: MigrateToSupergroup: supergroup ids are negative, got %d", newChatID))
 	}
 	if nc := s.chats[newChatID]; nc != nil && nc.known {
-		panic(fmt.Sprintf("telegramtest: MigrateToSupergroup: chat %d already exists", newChatID))
+		panic(fmt.Sprintf("tgemu: MigrateToSupergroup: chat %d already exists", newChatID))
 	}
 	nc := s.chatLocked(newChatID)
 	nc.Chat = Chat{ID: newChatID, Type: ChatTypeSupergroup, Title: c.Title}

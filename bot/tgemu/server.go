@@ -1,4 +1,4 @@
-package telegramtest
+package tgemu
 
 import (
 	"bytes"
@@ -88,7 +88,7 @@ func WithToken(token string) Option {
 		id, secret, ok := strings.Cut(token, ":")
 		botID, err := strconv.ParseInt(id, 10, 64)
 		if !ok || err != nil || botID <= 0 || secret == "" {
-			panic(fmt.Sprintf("telegramtest: malformed bot token %q", token))
+			panic(fmt.Sprintf("tgemu: malformed bot token %q", token))
 		}
 		s.token, s.botID = token, botID
 	}
@@ -151,7 +151,8 @@ func WithWebhookRetry(attempts int, backoff time.Duration) Option {
 }
 
 // NewServer returns a fake Bot API. Serve it with ServeHTTP, e.g. through
-// httptest.NewServer (or Start in tests), and tell it its URL with SetURL.
+// an http.Server on a listener, mounted on a mux, or through httptest
+// (telegramtest.Start in tests), and tell it its URL with SetURL.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
 		botUsername:     DefaultBotUsername,
@@ -191,8 +192,8 @@ func (s *Server) BotUser() User {
 	return User{ID: s.botID, FirstName: s.botName, Username: s.botUsername, IsBot: true}
 }
 
-// URL returns the base URL set by SetURL (by Start in tests), to give to the
-// client, e.g. bot.WithServerURL(s.URL()).
+// URL returns the base URL set by SetURL (by telegramtest.Start in tests),
+// to give to the client, e.g. bot.WithServerURL(s.URL()).
 func (s *Server) URL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

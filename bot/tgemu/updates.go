@@ -1,4 +1,4 @@
-package telegramtest
+package tgemu
 
 import (
 	"bytes"
@@ -38,7 +38,7 @@ func (s *Server) enqueueLocked(kind string, payload any) int64 {
 	s.nextUpdateID++
 	body, err := json.Marshal(payload)
 	if err != nil {
-		panic(fmt.Sprintf("telegramtest: encoding %s update: %v", kind, err))
+		panic(fmt.Sprintf("tgemu: encoding %s update: %v", kind, err))
 	}
 	raw, _ := json.Marshal(map[string]json.RawMessage{
 		"update_id": json.RawMessage(fmt.Sprint(id)),

@@ -1,4 +1,4 @@
-package telegramtest
+package tgemu
 
 import (
 	"encoding/json"
@@ -70,10 +70,9 @@ func (s *Server) formatText(text, parseMode, entitiesJSON string) (string, []Ent
 		}
 	case "html":
 		plain, ents, err = parseHTML(text, !s.lenientHTML)
-	case "markdownv2":
-		plain, ents, err = parseMarkdownV2(text)
-	case "markdown":
-		plain, ents, err = parseMarkdown(text)
+	case "markdownv2", "markdown":
+		// Herald sends only HTML: the Markdown dialects are not emulated.
+		return "", nil, badRequest("unsupported parse_mode: the fake parses only HTML, not " + parseMode + " (the fake is stricter than Telegram here)")
 	default:
 		return "", nil, badRequest("unsupported parse_mode")
 	}

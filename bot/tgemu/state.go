@@ -1,4 +1,4 @@
-package telegramtest
+package tgemu
 
 import (
 	"context"
@@ -121,14 +121,14 @@ func (s *Server) registerChatLocked(ch Chat) *chatState {
 	switch ch.Type {
 	case ChatTypePrivate:
 		if ch.ID <= 0 {
-			panic("telegramtest: a private chat has the (positive) id of its user, got " + strconv.FormatInt(ch.ID, 10))
+			panic("tgemu: a private chat has the (positive) id of its user, got " + strconv.FormatInt(ch.ID, 10))
 		}
 	case ChatTypeGroup, ChatTypeSupergroup, ChatTypeChannel:
 		if ch.ID >= 0 {
-			panic("telegramtest: group, supergroup and channel ids are negative, got " + strconv.FormatInt(ch.ID, 10))
+			panic("tgemu: group, supergroup and channel ids are negative, got " + strconv.FormatInt(ch.ID, 10))
 		}
 	default:
-		panic("telegramtest: unknown chat type " + strconv.Quote(ch.Type))
+		panic("tgemu: unknown chat type " + strconv.Quote(ch.Type))
 	}
 	c := s.chatLocked(ch.ID)
 	c.Type = ch.Type
@@ -143,7 +143,7 @@ func (s *Server) registerChatLocked(ch Chat) *chatState {
 
 func (s *Server) registerUserLocked(u User) {
 	if u.ID <= 0 {
-		panic("telegramtest: user ids are positive, got " + strconv.FormatInt(u.ID, 10))
+		panic("tgemu: user ids are positive, got " + strconv.FormatInt(u.ID, 10))
 	}
 	s.users[u.ID] = u
 	if c := s.chats[u.ID]; c != nil && u.Username != "" {

@@ -1,4 +1,4 @@
-package telegramtest
+package tgemu
 
 // Changed returns a channel that is closed at the fake's next change: a
 // message sent, edited or deleted, a callback answered, an update queued or

@@ -1,4 +1,4 @@
-package telegramtest_test
+package tgemu_test
 
 import (
 	"context"
@@ -8,12 +8,12 @@ import (
 
 	"github.com/go-telegram/bot"
 
-	"github.com/herald-relay/herald/bot/telegramtest"
+	"github.com/herald-relay/herald/bot/tgemu"
 )
 
 func Example() {
 	// In tests, telegramtest.Start(t) does these three steps.
-	s := telegramtest.NewServer()
+	s := tgemu.NewServer()
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	defer s.Close()
@@ -24,13 +24,13 @@ func Example() {
 		panic(err)
 	}
 	ctx := context.Background()
-	alice := telegramtest.User{ID: 1001, FirstName: "Alice"}
+	alice := tgemu.User{ID: 1001, FirstName: "Alice"}
 
 	// Telegram does not let a bot write first.
 	_, err = b.SendMessage(ctx, &bot.SendMessageParams{ChatID: alice.ID, Text: "hi"})
 	fmt.Println(err)
 
-	s.UserSends(alice, telegramtest.PrivateChat(alice), "/start")
+	s.UserSends(alice, tgemu.PrivateChat(alice), "/start")
 	_, err = b.SendMessage(ctx, &bot.SendMessageParams{ChatID: alice.ID, Text: "<b>Welcome</b>, Alice & co", ParseMode: "HTML"})
 	fmt.Println(err)
 

@@ -1,4 +1,4 @@
-package telegramtest
+package tgemu
 
 import (
 	"fmt"
@@ -124,8 +124,8 @@ type Message struct {
 	// Text is the visible plain text, after entity parsing and the trimming
 	// Telegram applies, as a Telegram client would show it.
 	Text string
-	// HTML is the text parameter exactly as sent (the HTML or Markdown source
-	// when ParseMode is set).
+	// HTML is the text parameter exactly as sent (the HTML source when
+	// ParseMode is set).
 	HTML      string
 	ParseMode string
 	Entities  []Entity
