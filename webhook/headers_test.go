@@ -39,7 +39,7 @@ func BenchmarkAppendHeaders(b *testing.B) {
 		"Content-Type": {"application/json"}, "User-Agent": {"GitHub-Hookshot/044aadd"}, "X-Github-Event": {"issues"},
 		"X-Github-Hook-Id": {"292430182"}, "X-Github-Hook-Installation-Target-Type": {"repository"},
 		"X-Github-Hook-Installation-Target-Id": {"79929171"}, "Content-Length": {"1024"}, "Accept-Encoding": {"gzip"},
-		"X-Github-Delivery": {"72d3162e-cc78-11e3-81ab-4c9367dc0958"},
+		"X-Github-Delivery":   {"72d3162e-cc78-11e3-81ab-4c9367dc0958"},
 		"X-Hub-Signature-256": {"sha256=d57c68ca6f92289e6987922ff26938930f6e66a2d161ef06abdf1859230aa23c"},
 	}
 	buf := make([]byte, 0, 1024)
