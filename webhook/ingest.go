@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -353,9 +354,36 @@ var credentialWords = map[string]bool{
 // credential: Idempotency-Key (the IETF draft), Bitbucket's X-Event-Key.
 var idKeys = map[string]bool{"idempotency": true, "event": true}
 
+// credentialNames caches isCredentialHeader's verdicts: senders send the
+// same few header names again and again, and the check is most of the cost
+// of storing headers. Names are the senders' choice: past maxCachedNames
+// the rest are checked every time.
+var credentialNames = struct {
+	sync.RWMutex
+	m map[string]bool
+}{m: map[string]bool{}}
+
+const maxCachedNames = 4096
+
+// credentialHeader is isCredentialHeader, cached.
+func credentialHeader(k string) bool {
+	credentialNames.RLock()
+	v, ok := credentialNames.m[k]
+	credentialNames.RUnlock()
+	if ok {
+		return v
+	}
+	v = isCredentialHeader(k)
+	credentialNames.Lock()
+	if len(credentialNames.m) < maxCachedNames {
+		credentialNames.m[strings.Clone(k)] = v
+	}
+	credentialNames.Unlock()
+	return v
+}
+
 // isCredentialHeader reports a header whose name says it holds a credential.
-// It allocates nothing for names up to 128 bytes (it runs for every header
-// of every request).
+// It allocates nothing for names up to 128 bytes.
 func isCredentialHeader(k string) bool {
 	var fbuf, wbuf [128]byte
 	folded, words := fbuf[:0], wbuf[:0] // letters and digits; the same with words apart
@@ -416,7 +444,7 @@ func appendHeaders(b []byte, h http.Header) []byte {
 	var arr [32]string
 	keys := arr[:0]
 	for k := range h {
-		if len(k) <= maxStoredHeaderName && !droppedHeaders[k] && !isCredentialHeader(k) {
+		if len(k) <= maxStoredHeaderName && !droppedHeaders[k] && !credentialHeader(k) {
 			keys = append(keys, k)
 		}
 	}

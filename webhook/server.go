@@ -239,7 +239,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, attrs .
 	case errors.Is(err, errSlowBody):
 		s.log.Debug("body not received in time", attrs...)
 		w.Header().Set("Connection", "close")
-		writeError(w, http.StatusRequestTimeout, "body not received within "+strconv.Itoa(int(s.cfg.BodyReadTimeout.Seconds()))+" s: nothing was stored")
+		writeError(w, http.StatusRequestTimeout, "body not received within "+s.cfg.BodyReadTimeout.String()+": nothing was stored")
 	case errors.Is(err, errBusy):
 		if busy, ok := errors.AsType[*busyError](err); ok {
 			attrs = append(attrs, "full", busy.full)
