@@ -39,14 +39,8 @@ for tool in go wrk curl psql sqlite3; do
 done
 [ -x "$kit/load.sh" ] || { echo "ingest.sh: benchmark kit not found at $kit" >&2; exit 2; }
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 echo "building herald, the Bot API fake and the reference servers…" >&2
 (cd "$root" && go build -o "$tmp/herald" . && go build -o "$tmp/fakebot" ./bench/fakebot)
