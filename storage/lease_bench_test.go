@@ -15,11 +15,13 @@ import (
 //
 //   - Deliveries/Drain: 50 chats' queued deliveries claimed 32 at a time
 //     (the relay's batch) and recorded as sent, the relay's steady path.
+//
 //   - Deliveries/Retry, Notices/Retry, Forwards/Release: claimed and handed
 //     back due at once, so that the queue stays as deep as it started.
+//
 //   - Deliveries/Renew: the renewal of 32 chats' held deliveries.
 //
-//	TEST_DATABASE_URL=… go test ./storage -run '^$' -bench Lease -benchtime 2000x
+//     TEST_DATABASE_URL=… go test ./storage -run '^$' -bench Lease -benchtime 2000x
 func BenchmarkLease(b *testing.B) {
 	for _, backend := range []struct {
 		name string
