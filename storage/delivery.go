@@ -46,6 +46,13 @@ type Delivery struct {
 
 const deliveryColumns = `id, event_id, chat_id, status, attempts, lease_owner, created_at, folded_into`
 
+// deliveryQueue is the deliveries table as a lease queue (lease.go). A
+// chat's held deliveries are renewed together (a digest's with its first),
+// and a digest's mark ends with its outcome.
+var deliveryQueue = leaseQueue{table: "deliveries", alias: "d", columns: deliveryColumns, release: "folded_into = 0", renewBy: "chat_id"}
+
+func (dl Delivery) fence() fence { return fence{dl.ID, dl.LeaseOwner, dl.Attempts} }
+
 // chatHeads lists the oldest unsettled delivery of each chat that has one:
 // the only rows a claim may take, so that one chat's messages go out one at
 // a time and in order (a delivery waiting for its retry holds back the
@@ -174,35 +181,15 @@ func (d *DB) ClaimChatBacklog(ctx context.Context, head Delivery, lease time.Dur
 func (d *DB) RenewLeases(ctx context.Context, owner string, lease time.Duration, chats, notices []int64) (int, error) {
 	defer d.writeLock()()
 	until := d.Now().Add(lease)
-	// On PostgreSQL, rows locked by a transaction finishing them are
-	// skipped: taking them in another order than it does would deadlock,
-	// and they are done being held anyway.
-	lock := ""
-	if d.dialect == Postgres {
-		lock = "FOR UPDATE SKIP LOCKED"
+	n, err := deliveryQueue.renew(ctx, d, owner, until, chats)
+	if err != nil {
+		return 0, fmt.Errorf("storage: renew leases: %w", err)
 	}
-	var total int64
-	for _, t := range []struct {
-		table, column string
-		in            []int64
-	}{{"deliveries", "chat_id", chats}, {"notices", "id", notices}} {
-		if len(t.in) == 0 {
-			continue
-		}
-		q, args, err := sqlx.In(`UPDATE `+t.table+` SET lease_until = ? WHERE id IN (
-			SELECT id FROM `+t.table+` WHERE lease_owner = ? AND status = ? AND `+t.column+` IN (?) ORDER BY id `+lock+`)`,
-			until, owner, StatusProcessing, t.in)
-		if err != nil {
-			return 0, fmt.Errorf("storage: renew leases: %w", err)
-		}
-		res, err := d.db.ExecContext(ctx, d.q(q), args...)
-		if err != nil {
-			return 0, fmt.Errorf("storage: renew leases: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		total += n
+	m, err := noticeQueue.renew(ctx, d, owner, until, notices)
+	if err != nil {
+		return 0, fmt.Errorf("storage: renew leases: %w", err)
 	}
-	return int(total), nil
+	return int(n + m), nil
 }
 
 // ChatBacklog counts a chat's pending deliveries (queued or processing).
@@ -575,14 +562,11 @@ func (d *DB) DeliveriesOfEvent(ctx context.Context, eventID string) ([]Delivery,
 func (d *DB) RequeueAbandoned(ctx context.Context) (int, error) {
 	defer d.writeLock()()
 	var total int64
-	for _, table := range []string{"deliveries", "notices"} {
-		res, err := d.db.ExecContext(ctx, d.q(`
-			UPDATE `+table+` SET status = ?, next_attempt_at = ?, lease_until = NULL WHERE status = ?`),
-			StatusQueued, d.Now(), StatusProcessing)
+	for _, q := range []leaseQueue{deliveryQueue, noticeQueue} {
+		n, err := q.requeueAbandoned(ctx, d)
 		if err != nil {
 			return 0, fmt.Errorf("storage: requeue abandoned: %w", err)
 		}
-		n, _ := res.RowsAffected()
 		total += n
 	}
 	return int(total), nil
