@@ -46,6 +46,13 @@ type Delivery struct {
 
 const deliveryColumns = `id, event_id, chat_id, status, attempts, lease_owner, created_at, folded_into`
 
+// deliveryQueue is the deliveries table as a lease queue (lease.go). A
+// chat's held deliveries are renewed together (a digest's with its first),
+// and a digest's mark ends with its outcome.
+var deliveryQueue = leaseQueue{table: "deliveries", alias: "d", columns: deliveryColumns, release: "folded_into = 0", renewBy: "chat_id"}
+
+func (dl Delivery) fence() fence { return fence{dl.ID, dl.LeaseOwner, dl.Attempts} }
+
 // chatHeads lists the oldest unsettled delivery of each chat that has one:
 // the only rows a claim may take, so that one chat's messages go out one at
 // a time and in order (a delivery waiting for its retry holds back the
@@ -62,57 +69,31 @@ const chatHeads = `
 	SELECT (SELECT MIN(h.id) FROM deliveries h WHERE h.chat_id = c.chat_id AND h.status IN ('queued', 'processing'))
 	FROM c WHERE c.chat_id IS NOT NULL`
 
-// claimQueries are the one dialect-specific statement of the queue. Both
-// take chats' oldest deliveries (chatHeads) that are due, skipping chats
-// whose pacing time (chat_pacing, Telegram's per-chat limit) has not come,
-// oldest event first: a delivery that waited out a 429 or a backoff keeps
-// its place in line rather than queueing behind every chat's backlog.
-var claimQueries = map[Dialect]string{
-	// FOR UPDATE SKIP LOCKED: concurrent claimers (other processes included)
-	// take disjoint rows without waiting on each other.
-	Postgres: `
-		UPDATE deliveries SET status = 'processing', lease_owner = $1, lease_until = $2, attempts = attempts + 1
-		WHERE id IN (
-			SELECT d.id FROM deliveries d
-			WHERE d.id IN (` + chatHeads + `)
-				AND ((d.status = 'queued' AND d.next_attempt_at <= $3) OR (d.status = 'processing' AND d.lease_until < $3))
-				AND NOT EXISTS (SELECT 1 FROM chat_pacing p WHERE p.chat_id = d.chat_id AND p.next_at > $3)
-			ORDER BY d.id
-			LIMIT $4
-			FOR UPDATE SKIP LOCKED)
-		RETURNING ` + deliveryColumns,
-	// SQLite has one writer at a time (immediate transactions), so a plain
-	// UPDATE … RETURNING is already exclusive.
-	SQLite: `
-		UPDATE deliveries SET status = 'processing', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
-		WHERE id IN (
-			SELECT d.id FROM deliveries d
-			WHERE d.id IN (` + chatHeads + `)
-				AND ((d.status = 'queued' AND d.next_attempt_at <= ?3) OR (d.status = 'processing' AND d.lease_until < ?3))
-				AND NOT EXISTS (SELECT 1 FROM chat_pacing p WHERE p.chat_id = d.chat_id AND p.next_at > ?3)
-			ORDER BY d.id
-			LIMIT ?4)
-		RETURNING ` + deliveryColumns,
-}
+// claimDeliveries takes chats' oldest deliveries (chatHeads) that are due,
+// skipping chats whose pacing time (chat_pacing, Telegram's per-chat limit)
+// has not come, oldest event first: a delivery that waited out a 429 or a
+// backoff keeps its place in line rather than queueing behind every chat's
+// backlog.
+var claimDeliveries = deliveryQueue.claims(claim{
+	where: `d.id IN (` + chatHeads + `)
+				AND ` + due("d", "$3") + `
+				AND ` + notPaced("d"),
+	order: "d.id",
+})
 
 // ClaimDeliveries leases up to limit due deliveries to owner for lease. Rows
 // come back oldest first. (An event reads as processing once one of its
 // deliveries has been claimed; see eventColumns.)
 func (d *DB) ClaimDeliveries(ctx context.Context, owner string, lease time.Duration, limit int) ([]Delivery, error) {
-	defer d.writeLock()()
-	now := d.Now()
 	// Not a prepared statement: after five runs PostgreSQL may switch a
 	// prepared statement to a generic plan, and this one (a walk over the
 	// queue's chats) is planned well only for the values at hand. Prepared,
 	// the drain benchmark showed pauses of 100–200 ms between messages and
 	// a few 429s in two runs out of two; planned per call, none.
-	var out []Delivery
-	err := d.db.SelectContext(ctx, &out, claimQueries[d.dialect], owner, now.Add(lease), now, limit)
+	out, err := claimLeasesNow[Delivery](ctx, d, claimDeliveries, owner, lease, limit)
 	if err != nil {
 		return nil, fmt.Errorf("storage: claim deliveries: %w", err)
 	}
-	// RETURNING does not promise an order.
-	slices.SortFunc(out, func(a, b Delivery) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
@@ -127,41 +108,30 @@ func (d *DB) ClaimDeliveries(ctx context.Context, owner string, lease time.Durat
 // an earlier digest of head's (or of the digest head was folded into)
 // whose outcome is unknown. ErrLeaseLost when head is no longer held.
 func (d *DB) ClaimChatBacklog(ctx context.Context, head Delivery, lease time.Duration, limit int) ([]Delivery, error) {
-	now := d.Now()
-	lock := ""
-	if d.dialect == Postgres {
-		lock = "FOR UPDATE SKIP LOCKED"
-	}
 	var out []Delivery
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, d.q(`
-			UPDATE deliveries SET folded_into = ?
-			WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-			head.ID, head.ID, StatusProcessing, head.LeaseOwner, head.Attempts)
-		if err != nil {
+		if err := lost(deliveryQueue.update(ctx, d, tx, head.fence(), outcome{`folded_into = ?`, []any{head.ID}})); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return ErrLeaseLost
-		}
-		return tx.SelectContext(ctx, &out, d.q(`
-			UPDATE deliveries SET status = ?, lease_owner = ?, lease_until = ?, attempts = attempts + 1, folded_into = ?
-			WHERE id IN (SELECT id FROM deliveries
-				WHERE chat_id = ? AND status IN ('queued', 'processing') AND id > ?
-					AND (status = ? OR lease_until < ? OR folded_into = ?)
-				ORDER BY id LIMIT ? `+lock+`)
-			RETURNING `+deliveryColumns),
-			StatusProcessing, head.LeaseOwner, now.Add(lease), head.ID,
-			head.ChatID, head.ID, StatusQueued, now, cmp.Or(head.FoldedInto, head.ID), limit)
+		var err error
+		out, err = claimLeases[Delivery](ctx, d, tx, claimBacklog, head.LeaseOwner, lease, limit, head.ID, head.ChatID, cmp.Or(head.FoldedInto, head.ID))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: claim chat backlog: %w", err)
 	}
-	slices.SortFunc(out, func(a, b Delivery) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
+
+// claimBacklog takes the pending deliveries of chat $6 after its head $5
+// into the head's digest: queued ones, ones under a lease that ran out, and
+// ones folded into the digest $7 whose outcome is unknown.
+var claimBacklog = deliveryQueue.claims(claim{
+	where: `d.chat_id = $6 AND d.status IN ('queued', 'processing') AND d.id > $5
+				AND (d.status = 'queued' OR d.lease_until < $3 OR d.folded_into = $7)`,
+	order: "d.id",
+	set:   "folded_into = $5",
+})
 
 // RenewLeases extends to now+lease the leases owner holds on the
 // deliveries of chats and on notices (those its workers are sending now)
@@ -174,35 +144,15 @@ func (d *DB) ClaimChatBacklog(ctx context.Context, head Delivery, lease time.Dur
 func (d *DB) RenewLeases(ctx context.Context, owner string, lease time.Duration, chats, notices []int64) (int, error) {
 	defer d.writeLock()()
 	until := d.Now().Add(lease)
-	// On PostgreSQL, rows locked by a transaction finishing them are
-	// skipped: taking them in another order than it does would deadlock,
-	// and they are done being held anyway.
-	lock := ""
-	if d.dialect == Postgres {
-		lock = "FOR UPDATE SKIP LOCKED"
+	n, err := deliveryQueue.renew(ctx, d, owner, until, chats)
+	if err != nil {
+		return 0, fmt.Errorf("storage: renew leases: %w", err)
 	}
-	var total int64
-	for _, t := range []struct {
-		table, column string
-		in            []int64
-	}{{"deliveries", "chat_id", chats}, {"notices", "id", notices}} {
-		if len(t.in) == 0 {
-			continue
-		}
-		q, args, err := sqlx.In(`UPDATE `+t.table+` SET lease_until = ? WHERE id IN (
-			SELECT id FROM `+t.table+` WHERE lease_owner = ? AND status = ? AND `+t.column+` IN (?) ORDER BY id `+lock+`)`,
-			until, owner, StatusProcessing, t.in)
-		if err != nil {
-			return 0, fmt.Errorf("storage: renew leases: %w", err)
-		}
-		res, err := d.db.ExecContext(ctx, d.q(q), args...)
-		if err != nil {
-			return 0, fmt.Errorf("storage: renew leases: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		total += n
+	m, err := noticeQueue.renew(ctx, d, owner, until, notices)
+	if err != nil {
+		return 0, fmt.Errorf("storage: renew leases: %w", err)
 	}
-	return int(total), nil
+	return int(n + m), nil
 }
 
 // ChatBacklog counts a chat's pending deliveries (queued or processing).
@@ -289,45 +239,22 @@ func (d *DB) CompleteDelivery(ctx context.Context, dl Delivery, messageID int64)
 // recorded either way. tasks (task.go) are created, in the same
 // transaction, for those of their events whose delivery is recorded here.
 func (d *DB) CompleteDeliveries(ctx context.Context, dls []Delivery, messageID int64, nextAt time.Time, tasks ...NewTask) error {
-	now := d.Now()
 	// recorded creates the tasks of an event whose delivery was recorded.
-	recorded := func(tx *sqlx.Tx, eventID string, chatID int64) error {
+	recorded := func(tx *sqlx.Tx, dl Delivery) error {
 		for _, t := range tasks {
-			if t.EventID == eventID {
-				if err := d.insertTask(ctx, tx, chatID, messageID, t); err != nil {
+			if t.EventID == dl.EventID {
+				if err := d.insertTask(ctx, tx, dl.ChatID, messageID, t); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	}
-	update := func(tx *sqlx.Tx) (int64, error) {
-		if d.dialect == Postgres && len(dls) > 1 {
-			return d.completePostgres(ctx, tx, dls, messageID, now, recorded)
-		}
-		var held int64
-		for _, dl := range dls {
-			res, err := tx.ExecContext(ctx, d.q(`
-				UPDATE deliveries SET status = ?, message_id = ?, delivered_at = ?, lease_until = NULL, error = '', folded_into = 0
-				WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-				StatusDelivered, messageID, now, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts)
-			if err != nil {
-				return 0, err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return 0, err
-			}
-			if n > 0 {
-				if err := recorded(tx, dl.EventID, dl.ChatID); err != nil {
-					return 0, err
-				}
-			}
-			held += n
-		}
-		return held, nil
+	if len(tasks) == 0 {
+		recorded = nil
 	}
-	return d.finishAll(ctx, "complete delivery", dls, update, func(tx *sqlx.Tx) error {
+	sent := outcome{`status = 'delivered', message_id = ?, delivered_at = ?, error = ''`, []any{messageID, d.Now()}}
+	return d.finish(ctx, "complete delivery", dls, sent, recorded, func(tx *sqlx.Tx) error {
 		if nextAt.IsZero() || len(dls) == 0 {
 			return nil
 		}
@@ -335,66 +262,11 @@ func (d *DB) CompleteDeliveries(ctx context.Context, dls []Delivery, messageID i
 	})
 }
 
-// completePostgres records a digest's deliveries in one statement rather
-// than one round trip (and one plan) per delivery: a digest folds hundreds.
-func (d *DB) completePostgres(ctx context.Context, tx *sqlx.Tx, dls []Delivery, messageID int64, now time.Time,
-	recorded func(tx *sqlx.Tx, eventID string, chatID int64) error) (int64, error) {
-	ids, attempts, owners := make([]int64, len(dls)), make([]int64, len(dls)), make([]string, len(dls))
-	for i, dl := range dls {
-		ids[i], attempts[i], owners[i] = dl.ID, int64(dl.Attempts), dl.LeaseOwner
-	}
-	rows, err := tx.QueryContext(ctx, `
-		UPDATE deliveries SET status = $1, message_id = $2, delivered_at = $3, lease_until = NULL, error = '', folded_into = 0
-		FROM unnest($4::bigint[], $5::bigint[], $6::text[]) AS x (id, attempts, owner)
-		WHERE deliveries.id = x.id AND deliveries.status = $7 AND deliveries.lease_owner = x.owner
-			AND deliveries.attempts = x.attempts
-		RETURNING deliveries.event_id, deliveries.chat_id`,
-		StatusDelivered, messageID, now, pq.Int64Array(ids), pq.Int64Array(attempts), pq.StringArray(owners), StatusProcessing)
-	if err != nil {
-		return 0, err
-	}
-	type done struct {
-		event string
-		chat  int64
-	}
-	var held []done
-	for rows.Next() {
-		var r done
-		if err := rows.Scan(&r.event, &r.chat); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		held = append(held, r)
-	}
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	for _, r := range held {
-		if err := recorded(tx, r.event, r.chat); err != nil {
-			return 0, err
-		}
-	}
-	return int64(len(held)), nil
-}
-
 // RetryDelivery hands a delivery back to the queue, due at at, with the
 // reason it failed. An attempt that should not count (Telegram's 429: we
 // were only too early) is given back.
 func (d *DB) RetryDelivery(ctx context.Context, dl Delivery, at time.Time, reason string, countAttempt bool) error {
-	giveBack := 0
-	if !countAttempt {
-		giveBack = 1
-	}
-	return d.finish(ctx, "retry delivery", []Delivery{dl}, func(tx *sqlx.Tx, dl Delivery) (int64, error) {
-		res, err := tx.ExecContext(ctx, d.q(`
-			UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL, error = ?, attempts = attempts - ?, folded_into = 0
-			WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-			StatusQueued, at.UTC(), reason, giveBack, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts)
-		if err != nil {
-			return 0, err
-		}
-		return res.RowsAffected()
-	}, nil)
+	return d.finish(ctx, "retry delivery", []Delivery{dl}, retried(at, reason, countAttempt), nil, nil)
 }
 
 // ReleaseDeliveries hands held deliveries back to the queue untouched: due
@@ -404,15 +276,8 @@ func (d *DB) ReleaseDeliveries(ctx context.Context, dls []Delivery) error {
 		return nil
 	}
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
-		for _, dl := range dls {
-			if _, err := tx.ExecContext(ctx, d.q(`
-				UPDATE deliveries SET status = ?, lease_until = NULL, attempts = attempts - 1, folded_into = 0
-				WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-				StatusQueued, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err := deliveryQueue.endEach(ctx, d, tx, fences(dls), outcome{`status = 'queued', attempts = attempts - 1`, nil})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("storage: release deliveries: %w", err)
@@ -422,38 +287,23 @@ func (d *DB) ReleaseDeliveries(ctx context.Context, dls []Delivery) error {
 
 // FailDelivery gives up on a delivery for good, with the reason.
 func (d *DB) FailDelivery(ctx context.Context, dl Delivery, reason string) error {
-	return d.finish(ctx, "fail delivery", []Delivery{dl}, func(tx *sqlx.Tx, dl Delivery) (int64, error) {
-		res, err := tx.ExecContext(ctx, d.q(`
-			UPDATE deliveries SET status = ?, lease_until = NULL, error = ?, folded_into = 0
-			WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-			StatusFailed, reason, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts)
-		if err != nil {
-			return 0, err
-		}
-		return res.RowsAffected()
-	}, nil)
+	return d.finish(ctx, "fail delivery", []Delivery{dl}, failedWith(reason), nil, nil)
 }
 
-// finish runs one fenced update per delivery, then after (if any), then
-// settles their events, in one transaction. ErrLeaseLost when no update
-// matched (every lease was lost): nothing is written then.
-func (d *DB) finish(ctx context.Context, op string, dls []Delivery, update func(tx *sqlx.Tx, dl Delivery) (int64, error), after func(tx *sqlx.Tx) error) error {
-	return d.finishAll(ctx, op, dls, func(tx *sqlx.Tx) (int64, error) {
-		var held int64
-		for _, dl := range dls {
-			n, err := update(tx, dl)
-			if err != nil {
-				return 0, err
-			}
-			held += n
-		}
-		return held, nil
-	}, after)
+// fences lists the fences of dls.
+func fences(dls []Delivery) []fence {
+	fs := make([]fence, len(dls))
+	for i, dl := range dls {
+		fs[i] = dl.fence()
+	}
+	return fs
 }
 
-// finishAll is finish with one update for all of dls, which reports how
-// many it found still held.
-func (d *DB) finishAll(ctx context.Context, op string, dls []Delivery, update func(tx *sqlx.Tx) (int64, error), after func(tx *sqlx.Tx) error) error {
+// finish ends the leases of dls with o, calls recorded (if any) for each
+// one still held, runs after (if any), then settles their events, in one
+// transaction. ErrLeaseLost when none was still held: nothing is written
+// then.
+func (d *DB) finish(ctx context.Context, op string, dls []Delivery, o outcome, recorded func(tx *sqlx.Tx, dl Delivery) error, after func(tx *sqlx.Tx) error) error {
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
 		events := make([]string, 0, len(dls))
 		for _, dl := range dls {
@@ -462,12 +312,25 @@ func (d *DB) finishAll(ctx context.Context, op string, dls []Delivery, update fu
 		if err := d.lockEvents(ctx, tx, events); err != nil {
 			return err
 		}
-		held, err := update(tx)
+		held, err := deliveryQueue.endEach(ctx, d, tx, fences(dls), o)
 		if err != nil {
 			return err
 		}
-		if held == 0 {
+		if len(held) == 0 {
 			return ErrLeaseLost
+		}
+		if recorded != nil {
+			isHeld := make(map[int64]bool, len(held))
+			for _, id := range held {
+				isHeld[id] = true
+			}
+			for _, dl := range dls {
+				if isHeld[dl.ID] {
+					if err := recorded(tx, dl); err != nil {
+						return err
+					}
+				}
+			}
 		}
 		if after != nil {
 			if err := after(tx); err != nil {
@@ -575,14 +438,11 @@ func (d *DB) DeliveriesOfEvent(ctx context.Context, eventID string) ([]Delivery,
 func (d *DB) RequeueAbandoned(ctx context.Context) (int, error) {
 	defer d.writeLock()()
 	var total int64
-	for _, table := range []string{"deliveries", "notices"} {
-		res, err := d.db.ExecContext(ctx, d.q(`
-			UPDATE `+table+` SET status = ?, next_attempt_at = ?, lease_until = NULL WHERE status = ?`),
-			StatusQueued, d.Now(), StatusProcessing)
+	for _, q := range []leaseQueue{deliveryQueue, noticeQueue} {
+		n, err := q.requeueAbandoned(ctx, d)
 		if err != nil {
 			return 0, fmt.Errorf("storage: requeue abandoned: %w", err)
 		}
-		n, _ := res.RowsAffected()
 		total += n
 	}
 	return int(total), nil
@@ -599,16 +459,10 @@ func (d *DB) RequeueAbandoned(ctx context.Context) (int, error) {
 func (d *DB) StopChat(ctx context.Context, dl Delivery, reason, goneReason string) (int, error) {
 	var notices int
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, d.q(`
-			UPDATE deliveries SET status = ?, lease_until = NULL, error = ?, folded_into = 0
-			WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-			StatusFailed, reason, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts)
-		if err != nil {
+		if err := lost(deliveryQueue.end(ctx, d, tx, dl.fence(), failedWith(reason))); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrLeaseLost
-		}
+		var err error
 		notices, err = d.chatGone(ctx, tx, dl.ChatID, reason, goneReason, []string{dl.EventID}, true)
 		return err
 	})
@@ -650,10 +504,10 @@ func (d *DB) chatGone(ctx context.Context, tx *sqlx.Tx, chatID int64, reason, go
 		return 0, err
 	}
 	// They never reached Telegram; they would only fail the same way.
+	failed := deliveryQueue.ended(failedWith(reason))
 	if _, err := tx.ExecContext(ctx, d.q(`
-		UPDATE deliveries SET status = ?, lease_until = NULL, error = ?, folded_into = 0
-		WHERE chat_id = ? AND status IN ('queued', 'processing', 'muted')`),
-		StatusFailed, reason, chatID); err != nil {
+		UPDATE deliveries SET `+failed.set+` WHERE chat_id = ? AND status IN ('queued', 'processing', 'muted')`),
+		append(failed.args, chatID)...); err != nil {
 		return 0, err
 	}
 	res, err := tx.ExecContext(ctx, d.q(`UPDATE chats SET active = FALSE, updated_at = ? WHERE id = ? AND active`), d.Now(), chatID)
@@ -680,15 +534,9 @@ func (d *DB) MigrateChat(ctx context.Context, from, to int64, held *Delivery) er
 	now := d.Now()
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
 		if held != nil {
-			res, err := tx.ExecContext(ctx, d.q(`
-				UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL, attempts = attempts - 1, folded_into = 0
-				WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-				StatusQueued, now, held.ID, StatusProcessing, held.LeaseOwner, held.Attempts)
-			if err != nil {
+			again := outcome{`status = 'queued', next_attempt_at = ?, attempts = attempts - 1`, []any{now}}
+			if err := lost(deliveryQueue.end(ctx, d, tx, held.fence(), again)); err != nil {
 				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return ErrLeaseLost
 			}
 		}
 		if _, err := tx.ExecContext(ctx, d.q(`

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // InsertBatch stores events as one batch, as InsertEvent's writers do with
@@ -44,4 +46,20 @@ func CountReadyChecks(d *DB) *atomic.Int32 {
 func Checkpoint(ctx context.Context, d *DB) error {
 	var busy, frames, copied int
 	return d.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+}
+
+// QueueNotices queues n chat-gone notices for chatID, for benchmarks of the
+// notice queue.
+func QueueNotices(ctx context.Context, d *DB, chatID int64, n int) error {
+	return d.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := d.Now()
+		for range n {
+			if _, err := tx.ExecContext(ctx, d.q(`
+				INSERT INTO notices (chat_id, kind, data, status, attempts, next_attempt_at, created_at)
+				VALUES (?, ?, '{}', ?, 0, ?, ?)`), chatID, NoticeChatGone, StatusQueued, now, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -1,11 +1,8 @@
 package storage
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,9 +23,8 @@ import (
 // after it are told apart by forward_deliveries' unique (forward, event)
 // key: an event committed late is still taken, and none is taken twice.
 //
-// forward_deliveries is a queue like deliveries: claimed with a lease (FOR
-// UPDATE SKIP LOCKED on PostgreSQL), the attempt count doubling as a fencing
-// token, finished with the attempt's record in forward_attempts.
+// forward_deliveries is a lease queue like deliveries (lease.go), each
+// attempt's record kept in forward_attempts.
 
 // Forward is a webhook's forwarding target.
 type Forward struct {
@@ -265,13 +261,9 @@ func (d *DB) takeForward(ctx context.Context, forwardID int64, settle time.Durat
 	now := d.Now()
 	queued := 0
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
-		lock := ""
-		if d.dialect == Postgres {
-			lock = "FOR UPDATE SKIP LOCKED"
-		}
 		var fs []Forward
 		if err := tx.SelectContext(ctx, &fs, d.q(`
-			SELECT `+forwardColumns+` FROM forwards f WHERE f.id = ? AND NOT f.paused `+lock), forwardID); err != nil {
+			SELECT `+forwardColumns+` FROM forwards f WHERE f.id = ? AND NOT f.paused `+d.skipLocked()), forwardID); err != nil {
 			return err
 		}
 		if len(fs) == 0 {
@@ -326,38 +318,23 @@ func (d *DB) takeForward(ctx context.Context, forwardID int64, settle time.Durat
 	return queued, err
 }
 
-// claimForwardQueries take, per forward, its oldest due message, skipping
-// forwards that have perForward messages in flight already (one slow target
-// must not take every worker). The due conditions sit at the level that
-// locks, so PostgreSQL checks them again on a row another claimer changed.
-var claimForwardQueries = map[Dialect]string{
-	Postgres: `
-		UPDATE forward_deliveries SET status = 'processing', lease_owner = $1, lease_until = $2, attempts = attempts + 1
-		WHERE id IN (
-			SELECT o.id FROM forward_deliveries o
-			WHERE o.id IN (` + forwardHeads + `)
-				AND ((o.status = 'queued' AND o.next_attempt_at <= $3) OR (o.status = 'processing' AND o.lease_until < $3))
-			ORDER BY o.id
-			LIMIT $4
-			FOR UPDATE SKIP LOCKED)
-		RETURNING ` + forwardDeliveryColumns,
-	SQLite: `
-		UPDATE forward_deliveries SET status = 'processing', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
-		WHERE id IN (
-			SELECT o.id FROM forward_deliveries o
-			WHERE o.id IN (` + strings.ReplaceAll(forwardHeads, "$", "?") + `)
-				AND ((o.status = 'queued' AND o.next_attempt_at <= ?3) OR (o.status = 'processing' AND o.lease_until < ?3))
-			ORDER BY o.id
-			LIMIT ?4)
-		RETURNING ` + forwardDeliveryColumns,
-}
+// forwardQueue is the forward_deliveries table as a lease queue (lease.go).
+var forwardQueue = leaseQueue{table: "forward_deliveries", alias: "o", columns: forwardDeliveryColumns, renewBy: "id"}
+
+func (dl ForwardDelivery) fence() fence { return fence{dl.ID, dl.LeaseOwner, dl.Attempts} }
+
+// claimForwards takes, per forward, its oldest due message, skipping
+// forwards that have perForward ($5) messages in flight already (one slow
+// target must not take every worker). The due conditions sit at the level
+// that locks, so PostgreSQL checks them again on a row another claimer
+// changed.
+var claimForwards = forwardQueue.claims(claim{where: `o.id IN (` + forwardHeads + `) AND ` + due("o", "$3"), order: "o.id"})
 
 // forwardHeads is each unpaused forward's oldest due message, for forwards
 // with fewer than $5 messages in flight.
-const forwardHeads = `
+var forwardHeads = `
 	SELECT MIN(h.id) FROM forward_deliveries h JOIN forwards f ON f.id = h.forward_id
-	WHERE NOT f.paused
-		AND ((h.status = 'queued' AND h.next_attempt_at <= $3) OR (h.status = 'processing' AND h.lease_until < $3))
+	WHERE NOT f.paused AND ` + due("h", "$3") + `
 		AND (SELECT COUNT(*) FROM forward_deliveries p
 			WHERE p.forward_id = h.forward_id AND p.status = 'processing' AND p.lease_until >= $3) < $5
 	GROUP BY h.forward_id`
@@ -366,14 +343,10 @@ const forwardHeads = `
 // messages, at most one per forward per call and none of a forward that
 // has perForward in flight. Each claim counts an attempt.
 func (d *DB) ClaimForwardDeliveries(ctx context.Context, owner string, lease time.Duration, limit, perForward int) ([]ForwardDelivery, error) {
-	defer d.writeLock()()
-	now := d.Now()
-	var out []ForwardDelivery
-	err := d.db.SelectContext(ctx, &out, claimForwardQueries[d.dialect], owner, now.Add(lease), now, limit, perForward)
+	out, err := claimLeasesNow[ForwardDelivery](ctx, d, claimForwards, owner, lease, limit, perForward)
 	if err != nil {
 		return nil, fmt.Errorf("storage: claim forward deliveries: %w", err)
 	}
-	slices.SortFunc(out, func(a, b ForwardDelivery) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
@@ -422,17 +395,11 @@ func (d *DB) FinishForwardAttempt(ctx context.Context, dl ForwardDelivery, a For
 		next = now
 	}
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, d.q(`
-			UPDATE forward_deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL, error = ?, delivered_at = ?
-			WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-			status, next.UTC(), errText, deliveredAt, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts)
-		if err != nil {
+		if err := lost(forwardQueue.end(ctx, d, tx, dl.fence(), outcome{`status = ?, next_attempt_at = ?, error = ?, delivered_at = ?`,
+			[]any{status, next.UTC(), errText, deliveredAt}})); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrLeaseLost
-		}
-		_, err = tx.ExecContext(ctx, d.q(`
+		_, err := tx.ExecContext(ctx, d.q(`
 			INSERT INTO forward_attempts (delivery_id, forward_id, attempt, at, status_code, duration_ms, ok, excerpt)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 			dl.ID, dl.ForwardID, dl.Attempts, a.At.UTC(), a.StatusCode, a.DurationMS, a.OK, a.Excerpt)
@@ -448,15 +415,8 @@ func (d *DB) FinishForwardAttempt(ctx context.Context, dl ForwardDelivery, a For
 // given back: it was never sent (Herald's own trouble, not the target's).
 func (d *DB) ReleaseForwardDelivery(ctx context.Context, dl ForwardDelivery, at time.Time, reason string) error {
 	defer d.writeLock()()
-	res, err := d.db.ExecContext(ctx, d.q(`
-		UPDATE forward_deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL, error = ?, attempts = attempts - 1
-		WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-		StatusQueued, at.UTC(), reason, dl.ID, StatusProcessing, dl.LeaseOwner, dl.Attempts)
-	if err != nil {
+	if err := lost(forwardQueue.end(ctx, d, d.db, dl.fence(), retried(at, reason, false))); err != nil {
 		return fmt.Errorf("storage: release forward delivery: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("storage: release forward delivery: %w", ErrLeaseLost)
 	}
 	return nil
 }
@@ -528,7 +488,7 @@ func (d *DB) ForwardWorkDue(ctx context.Context) (bool, error) {
 	var n []int
 	err := d.db.SelectContext(ctx, &n, d.q(`
 		SELECT 1 FROM forward_deliveries o JOIN forwards f ON f.id = o.forward_id
-		WHERE NOT f.paused AND ((o.status = 'queued' AND o.next_attempt_at <= ?) OR (o.status = 'processing' AND o.lease_until < ?))
+		WHERE NOT f.paused AND `+due("o", "?")+`
 		LIMIT 1`), now, now)
 	if err != nil {
 		return false, fmt.Errorf("storage: forward work due: %w", err)
@@ -541,13 +501,10 @@ func (d *DB) ForwardWorkDue(ctx context.Context) (bool, error) {
 // database one process owns (SQLite), at start.
 func (d *DB) RequeueAbandonedForwards(ctx context.Context) (int, error) {
 	defer d.writeLock()()
-	res, err := d.db.ExecContext(ctx, d.q(`
-		UPDATE forward_deliveries SET status = ?, next_attempt_at = ?, lease_until = NULL WHERE status = ?`),
-		StatusQueued, d.Now(), StatusProcessing)
+	n, err := forwardQueue.requeueAbandoned(ctx, d)
 	if err != nil {
 		return 0, fmt.Errorf("storage: requeue abandoned forwards: %w", err)
 	}
-	n, _ := res.RowsAffected()
 	return int(n), nil
 }
 

@@ -1,11 +1,9 @@
 package storage
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -91,28 +89,22 @@ func (d *DB) queueChatGoneNotices(ctx context.Context, tx *sqlx.Tx, chatID int64
 	return n, nil
 }
 
+// noticeQueue is the notices table as a lease queue (lease.go).
+var noticeQueue = leaseQueue{table: "notices", alias: "n", columns: noticeColumns, renewBy: "id"}
+
+func (n Notice) fence() fence { return fence{n.ID, n.LeaseOwner, n.Attempts} }
+
+// claimNotices takes due notices, oldest due first, skipping chats whose
+// pacing time has not come.
+var claimNotices = noticeQueue.claims(claim{where: due("n", "$3") + ` AND ` + notPaced("n"), order: "n.next_attempt_at, n.id"})
+
 // ClaimNotices leases up to limit due notices to owner, skipping chats whose
 // pacing time has not come.
 func (d *DB) ClaimNotices(ctx context.Context, owner string, lease time.Duration, limit int) ([]Notice, error) {
-	defer d.writeLock()()
-	now := d.Now()
-	lock := ""
-	if d.dialect == Postgres {
-		lock = "FOR UPDATE SKIP LOCKED"
-	}
-	var out []Notice
-	err := d.db.SelectContext(ctx, &out, d.q(`
-		UPDATE notices SET status = 'processing', lease_owner = ?, lease_until = ?, attempts = attempts + 1
-		WHERE id IN (
-			SELECT n.id FROM notices n
-			WHERE ((n.status = 'queued' AND n.next_attempt_at <= ?) OR (n.status = 'processing' AND n.lease_until < ?))
-				AND NOT EXISTS (SELECT 1 FROM chat_pacing p WHERE p.chat_id = n.chat_id AND p.next_at > ?)
-			ORDER BY n.next_attempt_at, n.id LIMIT ? `+lock+`)
-		RETURNING `+noticeColumns), owner, now.Add(lease), now, now, now, limit)
+	out, err := claimLeasesNow[Notice](ctx, d, claimNotices, owner, lease, limit)
 	if err != nil {
 		return nil, fmt.Errorf("storage: claim notices: %w", err)
 	}
-	slices.SortFunc(out, func(a, b Notice) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
@@ -122,30 +114,17 @@ func (d *DB) ClaimNotices(ctx context.Context, owner string, lease time.Duration
 func (d *DB) FinishNotice(ctx context.Context, n Notice, status string, retryAt, nextAt time.Time, reason string) error {
 	now := d.Now()
 	err := d.inTx(ctx, func(tx *sqlx.Tx) error {
-		var res interface{ RowsAffected() (int64, error) }
-		var err error
+		var o outcome
 		switch status {
 		case StatusDelivered:
-			res, err = tx.ExecContext(ctx, d.q(`
-				UPDATE notices SET status = ?, sent_at = ?, lease_until = NULL, error = ''
-				WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-				status, now, n.ID, StatusProcessing, n.LeaseOwner, n.Attempts)
+			o = outcome{`status = 'delivered', sent_at = ?, error = ''`, []any{now}}
 		case StatusQueued:
-			res, err = tx.ExecContext(ctx, d.q(`
-				UPDATE notices SET status = ?, next_attempt_at = ?, lease_until = NULL, error = ?
-				WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-				status, retryAt.UTC(), reason, n.ID, StatusProcessing, n.LeaseOwner, n.Attempts)
+			o = retried(retryAt, reason, true)
 		default:
-			res, err = tx.ExecContext(ctx, d.q(`
-				UPDATE notices SET status = ?, lease_until = NULL, error = ?
-				WHERE id = ? AND status = ? AND lease_owner = ? AND attempts = ?`),
-				StatusFailed, reason, n.ID, StatusProcessing, n.LeaseOwner, n.Attempts)
+			o = failedWith(reason)
 		}
-		if err != nil {
+		if err := lost(noticeQueue.end(ctx, d, tx, n.fence(), o)); err != nil {
 			return err
-		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			return ErrLeaseLost
 		}
 		if !nextAt.IsZero() {
 			return d.paceChat(ctx, tx, n.ChatID, nextAt)
