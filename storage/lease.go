@@ -257,6 +257,11 @@ func (q leaseQueue) requeueAbandoned(ctx context.Context, d *DB) (int64, error) 
 	return res.RowsAffected()
 }
 
+// ownedByOne reports whether one process owns the database (SQLite: one
+// herald per file), so that at its start whatever is under lease was left
+// by its previous life.
+func (d *DB) ownedByOne() bool { return d.dialect == SQLite }
+
 // lost is ErrLeaseLost when a fenced update found its row no longer held.
 func lost(ok bool, err error) error {
 	if err == nil && !ok {
