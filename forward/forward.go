@@ -8,8 +8,6 @@ package forward
 import (
 	"bytes"
 	"context"
-	crand "crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,10 +17,8 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 	"unicode"
@@ -30,6 +26,7 @@ import (
 
 	"github.com/herald-relay/herald/agent"
 	"github.com/herald-relay/herald/locales"
+	"github.com/herald-relay/herald/relay/worker"
 	"github.com/herald-relay/herald/storage"
 )
 
@@ -136,16 +133,17 @@ func (c *Config) defaults() {
 // Worker forwards events: it queues a message per new event of each active
 // forward, claims due messages and posts them with bounded concurrency.
 type Worker struct {
-	db     *storage.DB
-	sum    Summarizer
-	loc    *locales.Bundle
-	log    *slog.Logger
-	cfg    Config
-	guard  guard
-	lookup lookupFunc
-	client *http.Client
-	owner  string
-	bell   chan struct{}
+	db        *storage.DB
+	sum       Summarizer
+	loc       *locales.Bundle
+	log       *slog.Logger
+	cfg       Config
+	guard     guard
+	lookup    lookupFunc
+	client    *http.Client
+	owner     string         // this process, in the leases it holds
+	run       *worker.Runner // the workers
+	lastPrune time.Time      // Run's loop only
 }
 
 // New makes a Worker; it does nothing until Run (SendTest and CheckURL
@@ -159,9 +157,9 @@ func New(db *storage.DB, sum Summarizer, loc *locales.Bundle, log *slog.Logger, 
 		db: db, sum: sum, loc: loc, log: log, cfg: cfg,
 		guard:  newGuard(cfg.AllowPrivate),
 		lookup: defaultLookup,
-		owner:  leaseOwner(),
-		bell:   make(chan struct{}, 1),
+		owner:  worker.Owner("forward"),
 	}
+	w.run = worker.New(worker.Config{Workers: cfg.Workers, Work: cfg.Work, Lease: cfg.Lease, Poll: cfg.Poll, Tick: w.tick, Log: log})
 	if cfg.Lookup != nil {
 		w.lookup = cfg.Lookup
 	}
@@ -173,21 +171,9 @@ func New(db *storage.DB, sum Summarizer, loc *locales.Bundle, log *slog.Logger, 
 	return w
 }
 
-func leaseOwner() string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	crand.Read(b[:])
-	return fmt.Sprintf("%s/%d/forward/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
-}
-
 // Wake rings the doorbell: an event arrived, or a message is due. It never
 // blocks.
-func (w *Worker) Wake() {
-	select {
-	case w.bell <- struct{}{}:
-	default:
-	}
-}
+func (w *Worker) Wake() { w.run.Wake() }
 
 // Settle is the cursor's settle time, for the bot's SetForward and
 // PauseForward.
@@ -209,76 +195,57 @@ func (w *Worker) CheckURL(ctx context.Context, raw string) (string, error) {
 // Run forwards until ctx ends, then waits for the messages in flight (each
 // bounded by Config.Work). Leases cover whatever a crash leaves behind.
 func (w *Worker) Run(ctx context.Context) error {
-	if w.db.Dialect() == storage.SQLite {
-		// One process owns an SQLite file: what is in flight now was left
-		// by a crash and may go again at once.
-		if n, err := w.db.RequeueAbandonedForwards(ctx); err != nil {
-			w.log.Warn("requeue abandoned forwards", "error", err)
-		} else if n > 0 {
-			w.log.Info("resuming forwards left by the previous run", "messages", n)
-		}
+	// One process owns an SQLite file: what is in flight now was left by a
+	// crash and may go again at once.
+	if n, err := w.db.ResumeAbandonedForwards(ctx); err != nil {
+		w.log.Warn("requeue abandoned forwards", "error", err)
+	} else if n > 0 {
+		w.log.Info("resuming forwards left by the previous run", "messages", n)
 	}
-	sem := make(chan struct{}, w.cfg.Workers)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	workCtx := context.WithoutCancel(ctx)
-	start := func(dl storage.ForwardDelivery) {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done(); w.Wake() }()
-			dctx, cancel := context.WithTimeout(workCtx, w.cfg.Work)
-			defer cancel()
-			w.process(dctx, dl)
-		}()
-	}
-	poll := time.NewTicker(w.cfg.Poll)
-	defer poll.Stop()
-	var lastPrune time.Time
-	for {
-		queued, err := w.db.TakeForwardEvents(ctx, w.cfg.Settle, w.cfg.Batch)
-		if err != nil && ctx.Err() == nil {
-			w.log.Warn("queue forwards", "error", err)
-		}
+	return w.run.Run(ctx, worker.Queue[storage.ForwardDelivery]{
+		Name:  "forwards",
+		Claim: w.claim,
+		Work:  w.process,
+		Key:   func(dl storage.ForwardDelivery) int64 { return dl.ID },
+		Renew: func(ctx context.Context, ids []int64) error {
+			_, err := w.db.RenewForwardLeases(ctx, w.owner, w.cfg.Lease, ids)
+			return err
+		},
 		// A claim writes (on SQLite it waits for the one write lock, with
 		// ingest): only when something may be claimed. Ingest rings this
 		// doorbell for every burst, forwarded or not.
-		due := queued > 0
-		if !due && len(sem) < w.cfg.Workers {
-			if due, err = w.db.ForwardWorkDue(ctx); err != nil && ctx.Err() == nil {
-				w.log.Warn("forward work due", "error", err)
-			}
-		}
-		for free := w.cfg.Workers - len(sem); due && free > 0; free = w.cfg.Workers - len(sem) {
-			claimed, err := w.db.ClaimForwardDeliveries(ctx, w.owner, w.cfg.Lease, free, w.cfg.PerForward)
-			if err != nil {
-				if ctx.Err() == nil {
-					w.log.Warn("claim forwards", "error", err)
-				}
-				break
-			}
-			for _, dl := range claimed {
-				start(dl)
-			}
-			if len(claimed) == 0 {
-				break
-			}
-		}
-		if now := time.Now(); now.Sub(lastPrune) > time.Hour {
-			lastPrune = now
-			if n, err := w.db.PruneForwardHistory(ctx, w.db.Now().Add(-w.cfg.Retention)); err != nil && ctx.Err() == nil {
-				w.log.Warn("prune forward history", "error", err)
-			} else if n > 0 {
-				w.log.Debug("pruned forward history", "messages", n)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-w.bell:
-		case <-poll.C:
+		Due: w.db.ForwardWorkDue,
+	})
+}
+
+// tick queues a message per new event of each active forward, and prunes
+// the history once an hour: the runner's upkeep at each wake.
+func (w *Worker) tick(ctx context.Context) {
+	if _, err := w.db.TakeForwardEvents(ctx, w.cfg.Settle, w.cfg.Batch); err != nil && ctx.Err() == nil {
+		w.log.Warn("queue forwards", "error", err)
+	}
+	if now := time.Now(); now.Sub(w.lastPrune) > time.Hour {
+		w.lastPrune = now
+		if n, err := w.db.PruneForwardHistory(ctx, w.db.Now().Add(-w.cfg.Retention)); err != nil && ctx.Err() == nil {
+			w.log.Warn("prune forward history", "error", err)
+		} else if n > 0 {
+			w.log.Debug("pruned forward history", "messages", n)
 		}
 	}
+}
+
+// claim leases up to n due messages. One claim takes at most one message
+// per forward, so it is asked again while it takes any.
+func (w *Worker) claim(ctx context.Context, n int) ([]storage.ForwardDelivery, error) {
+	var out []storage.ForwardDelivery
+	for len(out) < n {
+		got, err := w.db.ClaimForwardDeliveries(ctx, w.owner, w.cfg.Lease, n-len(out), w.cfg.PerForward)
+		out = append(out, got...)
+		if err != nil || len(got) == 0 {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 // process makes one attempt at a claimed message and records it.

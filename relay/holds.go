@@ -102,16 +102,3 @@ func (h *holds) cover(chats []int64, now time.Time, wakeAt func(time.Time)) bool
 	}
 	return true
 }
-
-// inFlightChats lists the chats this process's workers are sending to.
-func (h *holds) inFlightChats() []int64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var chats []int64
-	for c, x := range h.m {
-		if x.until.IsZero() {
-			chats = append(chats, c)
-		}
-	}
-	return chats
-}

@@ -63,11 +63,11 @@ func (r *Relay) processNotice(ctx context.Context, n storage.Notice) {
 
 func (r *Relay) retryNotice(ctx context.Context, n storage.Notice, cause error) {
 	log := r.log.With("notice_id", n.ID, "chat_id", n.ChatID)
-	if r.db.Now().Sub(n.CreatedAt) >= r.cfg.MaxAge {
+	wait, ok := r.retryIn(n.CreatedAt, n.Attempts)
+	if !ok {
 		r.record(log, r.db.FinishNotice(ctx, n, storage.StatusFailed, time.Time{}, time.Time{}, "gave up: "+cause.Error()))
 		return
 	}
-	wait := backoff(r.cfg.RetryBase, n.Attempts)
 	log.Warn("notice failed, will retry", "error", cause, "in", wait)
 	r.record(log, r.db.FinishNotice(ctx, n, storage.StatusQueued, r.db.Now().Add(wait), time.Time{}, cause.Error()))
 }

@@ -5,14 +5,10 @@ package relay
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"os"
 	"sync"
 	"time"
 
@@ -21,6 +17,7 @@ import (
 	"github.com/herald-relay/herald/agent"
 	"github.com/herald-relay/herald/bot"
 	"github.com/herald-relay/herald/locales"
+	"github.com/herald-relay/herald/relay/worker"
 	"github.com/herald-relay/herald/storage"
 )
 
@@ -111,14 +108,12 @@ type Relay struct {
 	loc    *locales.Bundle
 	log    *slog.Logger
 	cfg    Config
-	owner  string
-	bell   chan struct{}
+	owner  string         // this process, in the leases it holds
+	run    *worker.Runner // the workers of deliveries and notices
 	sf     singleflight.Group
 
-	noticesDue chan struct{} // a notice was queued by this process
-	noticesMu  sync.Mutex
-	notices    map[int64]bool // notices this process's workers are sending (renew)
-	holds      holds          // chats a claim can take nothing from now (WakeFor)
+	noticesDue *worker.Bell // a notice was queued by this process
+	holds      holds        // chats a claim can take nothing from now (WakeFor)
 
 	depthMu sync.Mutex
 	depth   int       // the queue's depth, for folding decisions
@@ -128,34 +123,25 @@ type Relay struct {
 // New makes a Relay.
 func New(db *storage.DB, sum Summarizer, send Sender, loc *locales.Bundle, log *slog.Logger, cfg Config) *Relay {
 	cfg.defaults()
-	return &Relay{
+	r := &Relay{
 		db: db, sum: sum, send: send, limits: send.Limits(), loc: loc, log: log, cfg: cfg,
-		owner:      leaseOwner(),
-		bell:       make(chan struct{}, 1),
-		noticesDue: make(chan struct{}, 1),
+		owner: worker.Owner(""),
+		run: worker.New(worker.Config{
+			Workers: cfg.Workers, Work: cfg.Work, Lease: cfg.Lease, Poll: cfg.Poll, Gap: claimGap, Log: log,
+		}),
 	}
-}
-
-// leaseOwner names this process in the leases it holds.
-func leaseOwner() string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	crand.Read(b[:])
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+	r.noticesDue = r.run.NewBell()
+	return r
 }
 
 // claimGap is the least time between a claim that found nothing and the
-// next one a doorbell asks for (Run).
+// next one a doorbell asks for (worker.Config.Gap): a new event waits at
+// most that long.
 const claimGap = 10 * time.Millisecond
 
 // Wake rings the doorbell: work is waiting. It never blocks; rings while
 // the workers are already busy fold into one.
-func (r *Relay) Wake() {
-	select {
-	case r.bell <- struct{}{}:
-	default:
-	}
-}
+func (r *Relay) Wake() { r.run.Wake() }
 
 // WakeFor rings the doorbell for events queued for chats (ingest's ring),
 // unless this process knows a claim could take nothing for any of them
@@ -188,156 +174,52 @@ func (r *Relay) waitFor(chat int64, t time.Time, wake bool) {
 	r.holds.until(chat, t, wake, r.wakeAt)
 }
 
-// Run claims and processes deliveries until ctx ends, then waits for the
-// deliveries in flight (each bounded by Config.Work). Leases cover whatever
-// a crash leaves behind.
+// Run claims and processes deliveries, and the notices owed to people,
+// until ctx ends, then waits for the ones in flight (each bounded by
+// Config.Work). Leases cover whatever a crash leaves behind.
 func (r *Relay) Run(ctx context.Context) error {
-	if r.db.Dialect() == storage.SQLite {
-		// An SQLite file has one herald process: what is processing now was
-		// left by a crash, and can go again without waiting out its lease.
-		if n, err := r.db.RequeueAbandoned(ctx); err != nil {
-			r.log.Warn("requeue abandoned deliveries", "error", err)
-		} else if n > 0 {
-			r.log.Info("resuming deliveries left by the previous run", "deliveries", n)
-		}
+	// An SQLite file has one herald process: what is processing now was
+	// left by a crash, and can go again without waiting out its lease.
+	if n, err := r.db.ResumeAbandoned(ctx); err != nil {
+		r.log.Warn("requeue abandoned deliveries", "error", err)
+	} else if n > 0 {
+		r.log.Info("resuming deliveries left by the previous run", "deliveries", n)
 	}
-	sem := make(chan struct{}, r.cfg.Workers)
-	var wg sync.WaitGroup
-	// In-flight work is not cut off by shutdown: it finishes within Work,
-	// its leases renewed until then.
-	workCtx := context.WithoutCancel(ctx)
-	renewCtx, stopRenew := context.WithCancel(workCtx)
-	renewDone := make(chan struct{})
-	go func() { defer close(renewDone); r.renew(renewCtx) }()
-	defer func() { wg.Wait(); stopRenew(); <-renewDone }()
-
-	start := func(chat int64, fn func(ctx context.Context)) {
-		if chat != 0 {
-			r.holds.inFlight(chat)
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() {
-				if chat != 0 {
-					r.holds.done(chat)
-				}
-				<-sem
-				wg.Done()
-				r.Wake()
-			}()
-			dctx, cancel := context.WithTimeout(workCtx, r.cfg.Work)
-			defer cancel()
-			fn(dctx)
-		}()
-	}
-	poll := time.NewTicker(r.cfg.Poll)
-	defer poll.Stop()
-	checkNotices := true  // at start: whatever an earlier run left
-	var emptyAt time.Time // when a claim with free workers last found nothing
-	for {
-		free := r.cfg.Workers - len(sem)
-		asked := min(free, r.cfg.Batch)
-		var claimed []storage.Delivery
-		if free > 0 {
-			var err error
-			claimed, err = r.db.ClaimDeliveries(ctx, r.owner, r.cfg.Lease, asked)
-			if err != nil && ctx.Err() == nil {
-				r.log.Warn("claim deliveries", "error", err)
+	deliveries := worker.Queue[storage.Delivery]{
+		Name: "deliveries", Batch: r.cfg.Batch,
+		Claim: func(ctx context.Context, n int) ([]storage.Delivery, error) {
+			dls, err := r.db.ClaimDeliveries(ctx, r.owner, r.cfg.Lease, n)
+			for _, d := range dls {
+				r.holds.inFlight(d.ChatID)
 			}
-			if len(claimed) == 0 {
-				emptyAt = time.Now()
-			}
-		}
-		for _, d := range claimed {
-			start(d.ChatID, func(ctx context.Context) { r.process(ctx, d) })
-		}
-		if free -= len(claimed); free > 0 && checkNotices {
-			notices, err := r.db.ClaimNotices(ctx, r.owner, r.cfg.Lease, free)
-			if err != nil && ctx.Err() == nil {
-				r.log.Warn("claim notices", "error", err)
-			}
-			checkNotices = err != nil || len(notices) == free
-			for _, n := range notices {
-				r.noticeInFlight(n.ID, true)
-				start(0, func(ctx context.Context) {
-					defer r.noticeInFlight(n.ID, false)
-					r.processNotice(ctx, n)
-				})
-			}
-		}
-		if len(claimed) > 0 && len(claimed) == asked {
-			if ctx.Err() != nil {
-				return nil
-			}
-			continue // there may be more
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-r.bell:
-			// Under a flood the doorbell rings for every ingest batch
-			// while the chats with work wait out their pacing: a claim
-			// that found nothing is not asked again sooner than
-			// claimGap, which spares the database hundreds of empty
-			// claims a second and costs a new event at most claimGap.
-			if wait := claimGap - time.Since(emptyAt); wait > 0 {
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-time.After(wait):
-				}
-			}
-		case <-r.noticesDue:
-			checkNotices = true
-		case <-poll.C:
-			checkNotices = true
-		}
+			return dls, err
+		},
+		Work: func(ctx context.Context, d storage.Delivery) {
+			defer r.holds.done(d.ChatID)
+			r.process(ctx, d)
+		},
+		// A chat's held deliveries are renewed together: a digest's too.
+		Key: func(d storage.Delivery) int64 { return d.ChatID },
+		Renew: func(ctx context.Context, chats []int64) error {
+			_, err := r.db.RenewLeases(ctx, r.owner, r.cfg.Lease, chats, nil)
+			return err
+		},
 	}
-}
-
-// renew keeps this process's leases alive until ctx ends.
-func (r *Relay) renew(ctx context.Context) {
-	t := time.NewTicker(r.cfg.Lease / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		// Only what a worker is sending now: a delivery or notice whose
-		// worker could not record its outcome (the database was away) must see
-		// its lease run out and be claimed again, not be kept forever.
-		if _, err := r.db.RenewLeases(ctx, r.owner, r.cfg.Lease, r.holds.inFlightChats(), r.noticesInFlight()); err != nil && ctx.Err() == nil {
-			r.log.Warn("renew leases", "error", err)
-		}
+	// Notices are few: claimed when this process queued one, at each
+	// poll (another process may have), and at start.
+	notices := worker.Queue[storage.Notice]{
+		Name: "notices", Bell: r.noticesDue,
+		Claim: func(ctx context.Context, n int) ([]storage.Notice, error) {
+			return r.db.ClaimNotices(ctx, r.owner, r.cfg.Lease, n)
+		},
+		Work: r.processNotice,
+		Key:  func(n storage.Notice) int64 { return n.ID },
+		Renew: func(ctx context.Context, ids []int64) error {
+			_, err := r.db.RenewLeases(ctx, r.owner, r.cfg.Lease, nil, ids)
+			return err
+		},
 	}
-}
-
-// noticeInFlight notes that a worker took (on) or finished (off) notice id.
-func (r *Relay) noticeInFlight(id int64, on bool) {
-	r.noticesMu.Lock()
-	defer r.noticesMu.Unlock()
-	if r.notices == nil {
-		r.notices = map[int64]bool{}
-	}
-	if on {
-		r.notices[id] = true
-	} else {
-		delete(r.notices, id)
-	}
-}
-
-// noticesInFlight lists the notices this process's workers are sending.
-func (r *Relay) noticesInFlight() []int64 {
-	r.noticesMu.Lock()
-	defer r.noticesMu.Unlock()
-	ids := make([]int64, 0, len(r.notices))
-	for id := range r.notices {
-		ids = append(ids, id)
-	}
-	return ids
+	return r.run.Run(ctx, deliveries, notices)
 }
 
 // process delivers one event to one chat, or, when the chat's backlog is a
@@ -437,10 +319,7 @@ func (r *Relay) outcome(ctx context.Context, log *slog.Logger, dls []storage.Del
 		n, err := r.db.StopChat(ctx, d, "chat unreachable: "+se.Err.Error(), se.Gone)
 		r.record(log, err)
 		if n > 0 {
-			select {
-			case r.noticesDue <- struct{}{}:
-			default:
-			}
+			r.noticesDue.Ring()
 		}
 	case bot.FailureMigrated:
 		log.Info("group became a supergroup; its deliveries follow", "to_chat_id", se.MigratedTo)
@@ -460,25 +339,29 @@ func (r *Relay) outcome(ctx context.Context, log *slog.Logger, dls []storage.Del
 	}
 }
 
-// retry hands a delivery back with exponential backoff (RetryBase doubling
-// to 10 min, jittered) until MaxAge after the event arrived; then it fails.
+// retry hands a delivery back with exponential backoff (retryIn); after
+// MaxAge it fails.
 func (r *Relay) retry(ctx context.Context, log *slog.Logger, d storage.Delivery, cause error) {
-	now := r.db.Now()
-	if now.Sub(d.CreatedAt) >= r.cfg.MaxAge {
+	wait, ok := r.retryIn(d.CreatedAt, d.Attempts)
+	if !ok {
 		log.Error("giving up on delivery", "error", cause)
 		r.record(log, r.db.FailDelivery(ctx, d, "gave up after "+r.cfg.MaxAge.String()+": "+cause.Error()))
 		return
 	}
-	wait := backoff(r.cfg.RetryBase, d.Attempts)
 	log.Warn("delivery failed, will retry", "error", cause, "in", wait)
-	r.record(log, r.db.RetryDelivery(ctx, d, now.Add(wait), cause.Error(), true))
-	r.waitFor(d.ChatID, now.Add(wait), true)
+	at := r.db.Now().Add(wait)
+	r.record(log, r.db.RetryDelivery(ctx, d, at, cause.Error(), true))
+	r.waitFor(d.ChatID, at, true)
 }
 
-// backoff is base doubling per attempt up to ten minutes, jittered ±20 %.
-func backoff(base time.Duration, attempts int) time.Duration {
-	wait := min(base<<min(max(attempts-1, 0), 20), 10*time.Minute)
-	return wait*4/5 + time.Duration(rand.Int64N(int64(wait)*2/5+1))
+// retryIn is how long a delivery or notice that failed attempts times
+// waits before it is tried again: RetryBase doubling to 10 min, jittered
+// (worker.Backoff). False when it was created MaxAge ago: it fails then.
+func (r *Relay) retryIn(created time.Time, attempts int) (time.Duration, bool) {
+	if r.db.Now().Sub(created) >= r.cfg.MaxAge {
+		return 0, false
+	}
+	return worker.Backoff(r.cfg.RetryBase, attempts), true
 }
 
 func (r *Relay) record(log *slog.Logger, err error) {

@@ -448,6 +448,16 @@ func (d *DB) RequeueAbandoned(ctx context.Context) (int, error) {
 	return int(total), nil
 }
 
+// ResumeAbandoned is RequeueAbandoned where it is safe, at the start of a
+// process: on a database one process owns (SQLite). On PostgreSQL other
+// processes may hold those leases, and it does nothing.
+func (d *DB) ResumeAbandoned(ctx context.Context) (int, error) {
+	if !d.ownedByOne() {
+		return 0, nil
+	}
+	return d.RequeueAbandoned(ctx)
+}
+
 // StopChat is what a chat that Telegram says is gone (the bot blocked or
 // removed, the chat deleted) comes to, in one transaction: the held delivery
 // dl and every other delivery waiting for the chat fail with reason, the

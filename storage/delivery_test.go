@@ -399,6 +399,48 @@ func TestDB_RenewNoticeLeases(t *testing.T) {
 	})
 }
 
+// TestDB_ResumeAbandoned: at a process's start, what is under lease is
+// handed back at once on a database one process owns (SQLite: it was left
+// by that process's previous life), and left to its lease on PostgreSQL,
+// where another process may be working on it.
+func TestDB_ResumeAbandoned(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		f := setup(t, databaseURL)
+		db := f.db
+		_, _, err := db.SetForward(ctx, f.wh.ID, "https://example.com/hook", "whsec_AAAA", 100, settle)
+		mustDo(t, err)
+		insert(t, db, f.wh.ID)
+		_, err = db.TakeForwardEvents(ctx, settle, 100)
+		mustDo(t, err)
+		ds, err := db.ClaimDeliveries(ctx, "a", time.Hour, 10)
+		mustDo(t, err)
+		fs, err := db.ClaimForwardDeliveries(ctx, "a", time.Hour, 10, 2)
+		mustDo(t, err)
+		if len(ds) != 1 || len(fs) != 1 {
+			t.Fatalf("claimed %d deliveries and %d forward messages, want 1 and 1", len(ds), len(fs))
+		}
+		want := 0
+		if db.Dialect() == storage.SQLite {
+			want = 1
+		}
+		n, err := db.ResumeAbandoned(ctx)
+		mustDo(t, err)
+		m, err := db.ResumeAbandonedForwards(ctx)
+		mustDo(t, err)
+		if n != want || m != want {
+			t.Fatalf("resumed %d deliveries and %d forward messages, want %d and %d", n, m, want, want)
+		}
+		again, err := db.ClaimDeliveries(ctx, "b", time.Hour, 10)
+		mustDo(t, err)
+		againF, err := db.ClaimForwardDeliveries(ctx, "b", time.Hour, 10, 2)
+		mustDo(t, err)
+		if len(again) != want || len(againF) != want {
+			t.Fatalf("claimed again %d deliveries and %d forward messages, want %d and %d", len(again), len(againF), want, want)
+		}
+	})
+}
+
 // renewedWhileNamed checks the lease of row id, held for 10 s: renew(true)
 // names it and renews it, so another owner's claim (claim, returning the
 // ids it took) takes nothing; once its worker is gone, renew(false) renews

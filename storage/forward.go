@@ -508,6 +508,28 @@ func (d *DB) RequeueAbandonedForwards(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
+// ResumeAbandonedForwards is RequeueAbandonedForwards where it is safe,
+// at the start of a process: on a database one process owns (SQLite). On
+// PostgreSQL other processes may hold those leases, and it does nothing.
+func (d *DB) ResumeAbandonedForwards(ctx context.Context) (int, error) {
+	if !d.ownedByOne() {
+		return 0, nil
+	}
+	return d.RequeueAbandonedForwards(ctx)
+}
+
+// RenewForwardLeases extends to now+lease the leases owner holds on the
+// messages ids (those its workers are sending now) and reports how many it
+// renewed, as RenewLeases does for deliveries.
+func (d *DB) RenewForwardLeases(ctx context.Context, owner string, lease time.Duration, ids []int64) (int, error) {
+	defer d.writeLock()()
+	n, err := forwardQueue.renew(ctx, d, owner, d.Now().Add(lease), ids)
+	if err != nil {
+		return 0, fmt.Errorf("storage: renew forward leases: %w", err)
+	}
+	return int(n), nil
+}
+
 // PruneForwardHistory deletes settled messages (and their attempts) created
 // before before, and returns how many messages it deleted. Their events are
 // long behind every cursor, so nothing is taken again.

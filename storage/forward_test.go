@@ -325,3 +325,42 @@ func TestDB_ForwardInfo(t *testing.T) {
 		}
 	})
 }
+
+// TestDB_RenewForwardLeases: forward messages, like deliveries, are renewed
+// only while named (a worker is sending them): one whose worker ended
+// without recording its outcome is claimed again when its lease runs out.
+func TestDB_RenewForwardLeases(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		clk := newClock()
+		f := setup(t, databaseURL, storage.WithClock(clk.Now))
+		db := f.db
+		_, _, err := db.SetForward(ctx, f.wh.ID, "https://example.com/hook", "whsec_AAAA", 100, settle)
+		mustDo(t, err)
+		insert(t, db, f.wh.ID)
+		_, err = db.TakeForwardEvents(ctx, settle, 100)
+		mustDo(t, err)
+		ds, err := db.ClaimForwardDeliveries(ctx, "a", 10*time.Second, 10, 2)
+		mustDo(t, err)
+		if len(ds) != 1 {
+			t.Fatalf("claimed %d, want the one message", len(ds))
+		}
+		renewedWhileNamed(t, clk, ds[0].ID,
+			func(named bool) (int, error) {
+				var ids []int64
+				if named {
+					ids = []int64{ds[0].ID}
+				}
+				return db.RenewForwardLeases(ctx, "a", 10*time.Second, ids)
+			},
+			func() []int64 {
+				got, err := db.ClaimForwardDeliveries(ctx, "b", 10*time.Second, 10, 2)
+				mustDo(t, err)
+				var ids []int64
+				for _, d := range got {
+					ids = append(ids, d.ID)
+				}
+				return ids
+			})
+	})
+}

@@ -24,10 +24,12 @@ import (
 // what its workers hold while they work, so a lease can be short. Ending a
 // lease (an outcome recorded, or the row handed back) is a fenced update.
 //
-// The dialects differ only here: on PostgreSQL, concurrent claimers (other
-// processes too) take disjoint rows through FOR UPDATE SKIP LOCKED; SQLite
-// has one writer at a time (immediate transactions, and the write lock of
-// this handle), so a plain UPDATE … RETURNING is already exclusive.
+// Where the dialects differ for a queue, it is here: on PostgreSQL,
+// concurrent claimers (other processes too) take disjoint rows through FOR
+// UPDATE SKIP LOCKED, and many rows end in one statement; SQLite has one
+// writer at a time (immediate transactions, and the write lock of this
+// handle), so a plain UPDATE … RETURNING is already exclusive, and one
+// process owns the file (what it held at its start is resumed at once).
 
 // leaseQueue is one table worked as a lease queue.
 type leaseQueue struct {
@@ -137,8 +139,8 @@ func claimLeasesNow[T leased](ctx context.Context, d *DB, stmt map[Dialect]strin
 	return claimLeases[T](ctx, d, d.db, stmt, owner, lease, limit, args...)
 }
 
-// heldAsClaimed is the condition of a row still held as a fence says (its id, owner
-// and attempts, in that order).
+// heldAsClaimed is the condition of a row still held as a fence says (its
+// id, owner and attempts, in that order).
 const heldAsClaimed = `id = ? AND status = 'processing' AND lease_owner = ? AND attempts = ?`
 
 // outcome is what ending a lease writes: a status and what goes with it,
@@ -256,6 +258,11 @@ func (q leaseQueue) requeueAbandoned(ctx context.Context, d *DB) (int64, error) 
 	}
 	return res.RowsAffected()
 }
+
+// ownedByOne reports whether one process owns the database (SQLite: one
+// herald per file), so that at its start whatever is under lease was left
+// by its previous life.
+func (d *DB) ownedByOne() bool { return d.dialect == SQLite }
 
 // lost is ErrLeaseLost when a fenced update found its row no longer held.
 func lost(ok bool, err error) error {
