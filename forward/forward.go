@@ -66,7 +66,8 @@ type Config struct {
 	// Work bounds one message (its summary and its attempt); default 60s.
 	// It should exceed the LLM timeout plus Timeout.
 	Work time.Duration
-	// Lease is how long a claimed message is held; a crashed process's
+	// Lease is how long a claimed message is held without renewal (its
+	// worker renews it every Lease/3 while it works); a crashed process's
 	// messages are taken over after it. Default Work plus 30s.
 	Lease time.Duration
 	// Poll is the safety-net walk and claim; the doorbell (Wake) is what
