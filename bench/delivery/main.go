@@ -203,7 +203,7 @@ func bench(o options) error {
 				seq = s
 			}
 		}
-		return openaitest.JSON(map[string]any{"title": "Benchmark event " + seq, "summary": "Sequence " + seq + ".", "importance": "normal"})
+		return openaitest.JSON(map[string]any{"source": "", "event": "", "title": "Benchmark event " + seq, "summary": "Sequence " + seq + ".", "facts": []any{}, "importance": "normal", "link": "", "action": ""})
 	})
 
 	// The database, fresh.
